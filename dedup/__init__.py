@@ -1,0 +1,1 @@
+"""Document- and string-level deduplication stages."""

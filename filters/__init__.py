@@ -1,0 +1,6 @@
+"""Filter and transform steps, one module per family.
+
+Importing this package registers every step with :mod:`cc_cleaner.pipeline.step`.
+"""
+
+from cc_cleaner.filters import extract  # noqa: F401

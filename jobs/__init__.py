@@ -1,0 +1,1 @@
+"""Job specs, the ``cc-cleaner`` CLI and example jobs."""

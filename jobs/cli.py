@@ -1,0 +1,118 @@
+"""The ``cc-cleaner`` command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+import yaml
+from cc_cleaner.jobs.spec import JobError, load_job
+from cc_cleaner.pipeline.engines import TaskFailed, get_engine
+from cc_cleaner.pipeline.runner import JobStateError, run_job
+from cc_cleaner.pipeline.stats import merge
+from cc_cleaner.pipeline.store import Store
+
+
+def _fail(msg: str, code: int = 2) -> None:
+    click.echo(f"error: {msg}", err=True)
+    sys.exit(code)
+
+
+@click.group()
+def main() -> None:
+    """Curate web crawls into tokenized pretraining shards."""
+
+
+@main.command()
+@click.argument("job_file", type=click.Path(dir_okay=False))
+@click.option("--output", help="Output folder or fsspec URL (overrides the job's `output`).")
+@click.option("--engine", "engine_name", type=click.Choice(["local", "ray", "spark"]), default="local",
+              show_default=True)
+@click.option("--workers", type=int, default=None, help="Worker processes (default: all cores).")
+@click.option("--restart-from", help="Delete this stage's and later stages' outputs and run them again.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def run(job_file: str, output: str | None, engine_name: str, workers: int | None,
+        restart_from: str | None, quiet: bool) -> None:
+    """Run JOB_FILE; a rerun resumes where the last run stopped."""
+    try:
+        job = load_job(job_file, output)
+    except JobError as e:
+        _fail(f"{job_file}: {e}".replace("\n", "; "))
+    engine = get_engine(engine_name, workers)
+    try:
+        report = run_job(job, engine, restart_from=restart_from, progress=not quiet)
+    except (JobStateError, FileNotFoundError, ValueError) as e:
+        _fail(str(e))
+    except TaskFailed as e:
+        _fail(str(e), 1)
+    finally:
+        engine.close()
+    for s in report.stages:
+        state = "already done" if s.skipped else f"{s.ran}/{s.tasks} tasks run, {s.seconds:.1f}s"
+        click.echo(f"{s.name}: {state}", err=True)
+    click.echo(f"done: {job.output}", err=True)
+
+
+def _job_stages(store: Store) -> list[str]:
+    if not store.exists("job.yaml"):
+        _fail(f"{store.url}: no job.yaml; not a cc-cleaner output folder")
+    spec = yaml.safe_load(store.read_text("job.yaml"))
+    return [s["name"] for s in spec["stages"]]
+
+
+@main.command()
+@click.argument("out")
+def status(out: str) -> None:
+    """Stages of the job in OUT with tasks done/total."""
+    store = Store(out)
+    for name in _job_stages(store):
+        sdir = f"_state/{name}"
+        if not store.exists(f"{sdir}/tasks.json"):
+            click.echo(f"{name:20s} not started")
+            continue
+        total = len(json.loads(store.read_text(f"{sdir}/tasks.json")))
+        done = len(store.list(f"{sdir}/tasks", ".done"))
+        parts = len(store.fs.glob(store.path(sdir, "parts", "*", "*.done")))
+        state = "finished" if store.exists(f"{sdir}/_SUCCESS") else "running or stopped"
+        click.echo(f"{name:20s} {done}/{total} tasks done, {parts} parts  {state}")
+
+
+def load_stage_stats(store: Store, stage: str) -> dict[str, Any]:
+    parts = [json.loads(store.read_text(rel)) for rel in store.list(f"{stage}/stats", ".json")]
+    merged = merge(parts)
+    merged["stage"] = stage
+    merged["finished"] = store.exists(f"_state/{stage}/_SUCCESS")
+    return merged
+
+
+def _pct(removed: int, total: int) -> str:
+    return f"{100 * removed / total:.1f}%" if total else "-"
+
+
+@main.command()
+@click.argument("out")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def stats(out: str, as_json: bool) -> None:
+    """Funnel per stage and step: documents in, out and removed, with reasons."""
+    store = Store(out)
+    report = [load_stage_stats(store, name) for name in _job_stages(store)]
+    if as_json:
+        click.echo(json.dumps(report, indent=1))
+        return
+    for st in report:
+        label = "" if st["finished"] else "  (partial: stage not finished)"
+        click.echo(f"== {st['stage']}: {st['docs_in']} docs in, {st['docs_out']} out, "
+                   f"{st['parts']} parts, {st['seconds']:.1f}s{label}")
+        if st["errors"]:
+            click.echo("   input errors: " + ", ".join(f"{k}={v}" for k, v in sorted(st["errors"].items())))
+        if st["skipped"]:
+            click.echo("   records skipped: " + ", ".join(f"{k}={v}" for k, v in sorted(st["skipped"].items())))
+        click.echo(f"   {'step':22s} {'in':>9s} {'out':>9s} {'removed':>9s} {'%':>7s} {'MB in':>8s} {'MB out':>8s}")
+        for s in st["steps"]:
+            removed = s["docs_in"] - s["docs_out"]
+            click.echo(f"   {s['name']:22s} {s['docs_in']:9d} {s['docs_out']:9d} {removed:9d} "
+                       f"{_pct(removed, s['docs_in']):>7s} {s['bytes_in'] / 1e6:8.2f} {s['bytes_out'] / 1e6:8.2f}")
+            for reason, n in sorted(s["drops"].items(), key=lambda kv: -kv[1]):
+                click.echo(f"     - {reason:20s} {n:9d}")

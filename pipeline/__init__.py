@@ -1,0 +1,1 @@
+"""Core of cc_cleaner: documents, steps, stages, engines, checkpoints, I/O."""

@@ -1,0 +1,320 @@
+"""Readers: WARC, WET, JSONL(.gz/.zst) and Parquet files, on any fsspec path.
+
+A reader yields, in file order, either a row (a dict with the core columns and ``html`` or
+``text``), a ``pa.Table`` batch (Parquet), or a ``ReadError`` that says what was wrong and where.
+Bad input never raises out of a reader: it becomes a ``ReadError`` and reading goes on where it
+can (the next gzip member or WARC record, the next JSONL line).
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import zlib
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+import fsspec
+import pyarrow as pa
+import pyarrow.parquet as pq
+from cc_cleaner.pipeline.decode import UndecodableError, decode_payload, looks_binary
+from cc_cleaner.pipeline.schema import make_doc_id
+from pydantic import BaseModel, ConfigDict, Field
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+class InputConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    format: Literal["warc", "wet", "jsonl", "parquet"]
+    paths: list[str] = Field(min_length=1)
+    source: str | None = None  # value of the ``source`` column; default: the job name
+    max_page_bytes: int = Field(default=2_000_000, gt=0)
+    # JSONL/Parquet: where the core fields are (dotted paths into nested JSON objects).
+    text_field: str = "text"
+    id_field: str | None = "id"
+    url_field: str | None = "url"
+    source_field: str | None = "source"
+
+
+@dataclass
+class ReadError:
+    file: str
+    error: str  # short kind: truncated_record, corrupt_gzip, undecodable, oversized, ...
+    message: str
+    offset: int | None = None  # byte offset of the record (of the decompressed stream if noted)
+    line: int | None = None
+    record_id: str | None = None
+    url: str | None = None
+
+    def to_json(self) -> str:
+        return json.dumps({k: v for k, v in asdict(self).items() if v is not None}, ensure_ascii=False)
+
+
+Item = dict[str, Any] | pa.Table | ReadError
+
+
+@dataclass
+class Skip:
+    """A record that is fine but not a document (request, revisit, image, redirect, ...)."""
+
+    kind: str
+
+
+def expand_paths(paths: list[str]) -> list[str]:
+    """Expand globs; keep the protocol so that remote paths stay remote. Sorted, deduplicated."""
+    out: set[str] = set()
+    for p in paths:
+        fs, _ = fsspec.core.url_to_fs(p)
+        matches = fs.glob(p) if any(c in p for c in "*?[") else [p]
+        proto = p.split("://", 1)[0] + "://" if "://" in p else ""
+        for m in matches:
+            m = m if "://" in m or not proto else proto + m
+            out.add(m)
+    return sorted(out)
+
+
+def read_file(path: str, cfg: InputConfig, source: str) -> Iterator[Item | Skip]:
+    if cfg.format in ("warc", "wet"):
+        yield from WarcReader(path, cfg, source).read()
+    elif cfg.format == "jsonl":
+        yield from read_jsonl(path, cfg, source)
+    else:
+        yield from read_parquet(path, cfg, source)
+
+
+# --- WARC / WET ------------------------------------------------------------------------
+
+
+class WarcReader:
+    """WARC (and ARC, WET) records through warcio, resynchronising after a corrupt record."""
+
+    def __init__(self, path: str, cfg: InputConfig, source: str) -> None:
+        self.path, self.cfg, self.source = path, cfg, source
+        self.wet = cfg.format == "wet"
+
+    def read(self) -> Iterator[Item | Skip]:
+        with fsspec.open(self.path, "rb") as f:
+            head = f.read(2)
+            gz = head == b"\x1f\x8b"
+            start, n_done = 0, 0
+            while start is not None:
+                f.seek(start)
+                it = ArchiveIterator(f, arc2warc=True, check_digests=False)
+                offset = start
+                try:
+                    for rec in it:
+                        offset = it.offset  # absolute; get_record_offset() would consume the record
+                        n_done += 1
+                        yield self._record(rec, offset)
+                    start = None
+                except (ArchiveLoadFailed, OSError, EOFError, zlib.error, ValueError) as e:
+                    if gz and "non-chunked gzip" in str(e):
+                        # One gzip stream for the whole file: read it decompressed instead.
+                        yield from self._read_whole_gzip(n_done)
+                        return
+                    yield ReadError(self.path, "corrupt_record", _msg(e), offset=offset)
+                    start = _resync(f, offset + 1, gz)
+
+    def _read_whole_gzip(self, skip: int) -> Iterator[Item | Skip]:
+        with fsspec.open(self.path, "rb") as raw, gzip.GzipFile(fileobj=raw) as f:
+            it = ArchiveIterator(f, arc2warc=True, check_digests=False)
+            offset = 0
+            try:
+                for i, rec in enumerate(it):
+                    offset = it.offset
+                    if i >= skip:
+                        yield self._record(rec, offset)
+            except (ArchiveLoadFailed, OSError, EOFError, zlib.error, ValueError) as e:
+                yield ReadError(self.path, "corrupt_gzip", _msg(e) + " (offset in decompressed stream)",
+                                offset=offset)
+
+    def _record(self, rec: Any, offset: int) -> Item | Skip:
+        h = rec.rec_headers
+        url = (h.get_header("WARC-Target-URI") or "").strip() or None
+        # ARC records get a random WARC-Record-ID from warcio; the file position is stable.
+        rid = None if rec.format.startswith("arc") else h.get_header("WARC-Record-ID")
+        want = "conversion" if self.wet else "response"
+        if rec.rec_type != want:
+            rec.content_stream().read(1)  # let the iterator skip the rest without buffering it
+            return Skip(rec.rec_type or "unknown")
+        err = self._check_headers(rec, offset, rid, url)
+        if err is not None:
+            return err
+        limit = self.cfg.max_page_bytes
+        payload = _read_capped(rec.content_stream(), limit + 1)
+        if len(payload) > limit:
+            return ReadError(self.path, "oversized", f"payload over max_page_bytes={limit}",
+                             offset, record_id=rid, url=url)
+        if rec.raw_stream.limit > 0 and not self._fully_read(rec):
+            return ReadError(self.path, "truncated_record",
+                             f"record ends {rec.raw_stream.limit} bytes before its Content-Length",
+                             offset, record_id=rid, url=url)
+        if self.wet:
+            try:
+                text = payload.decode("utf-8")
+            except UnicodeDecodeError as e:
+                return ReadError(self.path, "undecodable", _msg(e), offset, record_id=rid, url=url)
+            refers = h.get_header("WARC-Refers-To") or rid
+            return self._row(refers or self._position(offset), url, text=text)
+        if looks_binary(payload):
+            return ReadError(self.path, "binary_payload", "payload has NUL bytes", offset,
+                             record_id=rid, url=url)
+        ctype = rec.http_headers.get_header("Content-Type") if rec.http_headers else None
+        try:
+            html, _ = decode_payload(payload, ctype)
+        except UndecodableError as e:
+            return ReadError(self.path, "undecodable", str(e), offset, record_id=rid, url=url)
+        return self._row(rid or self._position(offset), url, html=html,
+                         fetch_date=h.get_header("WARC-Date"))
+
+    def _fully_read(self, rec: Any) -> bool:
+        """A short read of a capped payload is fine; check whether the stream really ended."""
+        return rec.raw_stream.read(1) == b"" and rec.raw_stream.limit == 0
+
+    def _check_headers(self, rec: Any, offset: int, rid: str | None, url: str | None) -> Item | Skip | None:
+        if self.wet:
+            return None
+        status = (rec.http_headers.get_statuscode() or "") if rec.http_headers else ""
+        if not status:
+            return ReadError(self.path, "malformed_http", "response record without an HTTP status line",
+                             offset, record_id=rid, url=url)
+        if not status.startswith("2"):
+            return Skip(f"http_{status}")
+        ctype = (rec.http_headers.get_header("Content-Type") or "").split(";")[0].strip().lower()
+        if ctype and ctype not in HTML_TYPES:
+            rec.content_stream().read(1)
+            return Skip("not_html")
+        declared = rec.rec_headers.get_header("Content-Length")
+        if declared and declared.isdigit() and int(declared) > 4 * self.cfg.max_page_bytes:
+            # Do not even decompress a record that is far over the cap.
+            return ReadError(self.path, "oversized", f"record Content-Length {declared} over cap",
+                             offset, record_id=rid, url=url)
+        return None
+
+    def _position(self, offset: int) -> str:
+        return f"{self.path.rsplit('/', 1)[-1]}@{offset}"
+
+    def _row(self, key: str, url: str | None, **cols: Any) -> dict[str, Any]:
+        return {"id": make_doc_id("warc", key), "url": url, "source": self.source, **cols}
+
+
+def _read_capped(stream: Any, cap: int, block: int = 1 << 16) -> bytes:
+    """Read up to ``cap`` bytes in blocks (warcio's decoding readers mishandle very large reads)."""
+    chunks, n = [], 0
+    while n < cap:
+        b = stream.read(min(block, cap - n))
+        if not b:
+            break
+        chunks.append(b)
+        n += len(b)
+    return b"".join(chunks)
+
+
+def _msg(e: BaseException) -> str:
+    return " ".join(f"{type(e).__name__}: {e}".split())[:500]
+
+
+def _resync(f: Any, pos: int, gz: bool, window: int = 1 << 20) -> int | None:
+    """Offset of the next gzip member (or WARC header line) at or after ``pos``."""
+    magic = b"\x1f\x8b\x08" if gz else b"\nWARC/"
+    f.seek(pos)
+    carry = b""
+    base = pos
+    while True:
+        chunk = f.read(window)
+        if not chunk:
+            return None
+        buf = carry + chunk
+        i = buf.find(magic)
+        if i >= 0:
+            return base - len(carry) + i + (0 if gz else 1)
+        carry = buf[-(len(magic) - 1):]
+        base += len(chunk)
+
+
+# --- JSONL -----------------------------------------------------------------------------
+
+
+def _get(obj: Any, dotted: str | None) -> Any:
+    if dotted is None:
+        return None
+    for key in dotted.split("."):
+        if not isinstance(obj, dict):
+            return None
+        obj = obj.get(key)
+    return obj
+
+
+def read_jsonl(path: str, cfg: InputConfig, source: str) -> Iterator[Item]:
+    lineno = 0
+    try:
+        with fsspec.open(path, "rb", compression="infer") as f:
+            for lineno, raw in enumerate(io.BufferedReader(f), 1):  # noqa: B007
+                if not raw.strip():
+                    continue
+                yield _jsonl_row(path, lineno, raw, cfg, source)
+    except (OSError, EOFError, zlib.error) as e:  # corrupt or cut compressed stream
+        yield ReadError(path, "corrupt_compression", _msg(e), line=lineno + 1)
+    except Exception as e:  # zstandard raises its own error type
+        if type(e).__module__.startswith("zstandard"):
+            yield ReadError(path, "corrupt_compression", _msg(e), line=lineno + 1)
+        else:
+            raise
+
+
+def _jsonl_row(path: str, lineno: int, raw: bytes, cfg: InputConfig, source: str) -> Item:
+    if len(raw) > cfg.max_page_bytes:
+        return ReadError(path, "oversized", f"line over max_page_bytes={cfg.max_page_bytes}", line=lineno)
+    try:
+        obj = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        return ReadError(path, "bad_json", _msg(e), line=lineno)
+    text = _get(obj, cfg.text_field)
+    if not isinstance(text, str):
+        return ReadError(path, "no_text", f"field {cfg.text_field!r} missing or not a string", line=lineno)
+    given = _get(obj, cfg.id_field)
+    url = _get(obj, cfg.url_field)
+    src = _get(obj, cfg.source_field)
+    return {
+        "id": str(given) if given is not None else make_doc_id("jsonl", path.rsplit("/", 1)[-1], str(lineno)),
+        "text": text,
+        "url": url if isinstance(url, str) else None,
+        "source": src if isinstance(src, str) else source,
+    }
+
+
+# --- Parquet ---------------------------------------------------------------------------
+
+
+def read_parquet(path: str, cfg: InputConfig, source: str, batch_rows: int = 8192) -> Iterator[Item]:
+    with fsspec.open(path, "rb") as f:
+        pf = pq.ParquetFile(f)
+        row0 = 0
+        for batch in pf.iter_batches(batch_size=batch_rows):
+            yield normalize_table(pa.Table.from_batches([batch]), cfg, source, path, row0)
+            row0 += batch.num_rows
+
+
+def normalize_table(table: pa.Table, cfg: InputConfig, source: str, path: str, row0: int) -> pa.Table:
+    """Rename the configured columns to the core names; fill the core columns that are missing."""
+    mapping = {cfg.text_field: "text", cfg.id_field: "id", cfg.url_field: "url", cfg.source_field: "source"}
+    cols = table.column_names
+    names = [mapping[c] if c in mapping and mapping[c] not in cols else c for c in cols]
+    table = table.rename_columns(names)
+    n = table.num_rows
+    if "id" not in table.column_names:
+        base = path.rsplit("/", 1)[-1]
+        table = table.append_column("id", pa.array([make_doc_id("parquet", base, str(row0 + i)) for i in range(n)]))
+    elif table.schema.field("id").type != pa.string():
+        table = table.set_column(table.column_names.index("id"), "id", table["id"].cast(pa.string()))
+    if "url" not in table.column_names:
+        table = table.append_column("url", pa.nulls(n, pa.string()))
+    if "source" not in table.column_names:
+        table = table.append_column("source", pa.array([source] * n, pa.string()))
+    return table

@@ -1,0 +1,143 @@
+"""The step API: small objects with a validated config, lazy setup and ``process(table)``.
+
+A filter step computes its metric as a column and a per-row reason (``None`` keeps the
+row); the base class splits kept from rejected rows, so scores and decisions stay separate
+and thresholds can be studied from the stats without re-running.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from cc_cleaner.pipeline.schema import with_reason
+from pydantic import BaseModel, ConfigDict
+
+
+class StepConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass(frozen=True)
+class StepContext:
+    """What a step may know about where it runs; all of it is part of the task's identity."""
+
+    seed: int = 0
+    stage: str = ""
+    base_dir: str = "."  # folder of the job file: relative paths in configs resolve here
+
+    def resolve(self, path: str) -> str:
+        if "://" in path or Path(path).is_absolute():
+            return path
+        return str(Path(self.base_dir) / path)
+
+
+@dataclass
+class Metric:
+    """A histogram that a step fills from one of its columns; edges are fixed so parts merge."""
+
+    column: str
+    edges: list[float]
+    threshold: float | None = None  # drawn in reports
+
+
+@dataclass
+class StepResult:
+    kept: pa.Table
+    rejected: pa.Table  # the dropped rows with ``step`` and ``reason`` columns
+    counters: dict[str, int] = field(default_factory=dict)
+
+
+class Step:
+    """Base class. Subclasses set ``name`` and ``Config`` and implement ``process``."""
+
+    name: ClassVar[str] = ""
+    Config: ClassVar[type[StepConfig]] = StepConfig
+
+    def __init__(self, config: StepConfig, ctx: StepContext) -> None:
+        self.config = config
+        self.ctx = ctx
+
+    def setup(self) -> None:
+        """Load models and files. Called once per worker process, before the first batch."""
+
+    def metrics(self) -> list[Metric]:
+        return []
+
+    def process(self, table: pa.Table) -> StepResult:
+        raise NotImplementedError
+
+
+@dataclass
+class Evaluation:
+    columns: dict[str, pa.Array | np.ndarray | list]  # added to every row (kept and rejected)
+    reasons: list[str | None]  # None keeps the row
+    counters: dict[str, int] = field(default_factory=dict)
+
+
+class FilterStep(Step):
+    """A step that scores rows and drops some; subclasses implement ``evaluate``."""
+
+    def evaluate(self, table: pa.Table) -> Evaluation:
+        raise NotImplementedError
+
+    def process(self, table: pa.Table) -> StepResult:
+        ev = self.evaluate(table)
+        for col, values in ev.columns.items():
+            arr = values if isinstance(values, pa.Array | pa.ChunkedArray) else pa.array(values)
+            if col in table.column_names:
+                table = table.set_column(table.column_names.index(col), col, arr)
+            else:
+                table = table.append_column(col, arr)
+        return split_by_reasons(table, self.name, ev.reasons, ev.counters)
+
+
+def split_by_reasons(
+    table: pa.Table, step: str, reasons: list[str | None], counters: dict[str, int] | None = None
+) -> StepResult:
+    keep = pa.array([r is None for r in reasons], pa.bool_())
+    kept = table.filter(keep)
+    dropped_reasons = [r for r in reasons if r is not None]
+    rejected = with_reason(table.filter(pc.invert(keep)), step, dropped_reasons)
+    return StepResult(kept, rejected, counters or {})
+
+
+# --- registry --------------------------------------------------------------------------
+
+STEPS: dict[str, type[Step]] = {}
+
+
+def register(cls: type[Step]) -> type[Step]:
+    if not cls.name or cls.name in STEPS:
+        raise ValueError(f"step name missing or taken: {cls.name!r}")
+    STEPS[cls.name] = cls
+    return cls
+
+
+def step_class(name: str) -> type[Step]:
+    import cc_cleaner.filters  # noqa: F401  (registers the built-in steps)
+
+    try:
+        return STEPS[name]
+    except KeyError:
+        raise KeyError(f"unknown step {name!r}; known steps: {', '.join(sorted(STEPS))}") from None
+
+
+_WORKER_STEPS: dict[str, Step] = {}
+
+
+def get_step(name: str, config: dict[str, Any], ctx: StepContext) -> Step:
+    """The set-up step for this worker process, built once and reused across tasks and batches."""
+    key = json.dumps([name, config, ctx.seed, ctx.stage, ctx.base_dir], sort_keys=True, default=str)
+    step = _WORKER_STEPS.get(key)
+    if step is None:
+        cls = step_class(name)
+        step = cls(cls.Config.model_validate(config), ctx)
+        step.setup()
+        _WORKER_STEPS[key] = step
+    return step

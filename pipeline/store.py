@@ -1,0 +1,88 @@
+"""The job's output folder on any fsspec filesystem, with atomic writes.
+
+Every file is written under a hidden temporary name and renamed into place, so a reader (or
+a resumed run) sees either the whole file or nothing. Hidden names never match ``*.parquet``.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import uuid
+from collections.abc import Iterator
+
+import fsspec
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+PARQUET_OPTS = {"compression": "zstd", "compression_level": 3, "write_statistics": True}
+
+
+class Store:
+    def __init__(self, root: str) -> None:
+        self.fs, self.root = fsspec.core.url_to_fs(root)
+        self.url = root
+        self.root = self.root.rstrip("/")
+
+    def path(self, *parts: str) -> str:
+        return posixpath.join(self.root, *parts)
+
+    def exists(self, *parts: str) -> bool:
+        return self.fs.exists(self.path(*parts))
+
+    def write_bytes(self, rel: str, data: bytes) -> None:
+        final = self.path(rel)
+        folder, name = posixpath.split(final)
+        self.fs.makedirs(folder, exist_ok=True)
+        tmp = posixpath.join(folder, f".{name}.tmp-{uuid.uuid4().hex[:12]}")
+        with self.fs.open(tmp, "wb") as f:
+            f.write(data)
+        self.fs.mv(tmp, final)
+
+    def write_text(self, rel: str, text: str) -> None:
+        self.write_bytes(rel, text.encode("utf-8"))
+
+    def write_table(self, rel: str, table: pa.Table, row_group_rows: int = 4096) -> None:
+        buf = io.BytesIO()
+        pq.write_table(table, buf, row_group_size=row_group_rows, **PARQUET_OPTS)
+        self.write_bytes(rel, buf.getvalue())
+
+    def read_text(self, rel: str) -> str:
+        with self.fs.open(self.path(rel), "rb") as f:
+            return f.read().decode("utf-8")
+
+    def read_table(self, rel: str) -> pa.Table:
+        with self.fs.open(self.path(rel), "rb") as f:
+            return pq.read_table(f)
+
+    def list(self, folder: str, suffix: str = "") -> list[str]:
+        """Relative paths of the visible files in ``folder`` ending with ``suffix``, sorted."""
+        base = self.path(folder)
+        if not self.fs.exists(base):
+            return []
+        out = []
+        for p in self.fs.ls(base, detail=False):
+            name = posixpath.basename(p.rstrip("/"))
+            if not name.startswith(".") and name.endswith(suffix):
+                out.append(posixpath.join(folder, name))
+        return sorted(out)
+
+    def iter_lines(self, rel: str) -> Iterator[str]:
+        yield from self.read_text(rel).splitlines()
+
+    def remove(self, rel: str) -> None:
+        p = self.path(rel)
+        if self.fs.exists(p):
+            self.fs.rm(p, recursive=True)
+
+    def clean_temp(self, folder: str) -> int:
+        """Remove temporary files left by killed writers; returns how many."""
+        base = self.path(folder)
+        if not self.fs.exists(base):
+            return 0
+        n = 0
+        for p in self.fs.find(base):
+            if ".tmp-" in posixpath.basename(p) and posixpath.basename(p).startswith("."):
+                self.fs.rm(p)
+                n += 1
+        return n
