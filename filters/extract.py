@@ -6,8 +6,9 @@ import logging
 from typing import Literal
 
 import pyarrow as pa
-from cc_cleaner.pipeline.step import Metric, Step, StepConfig, StepResult, register, split_by_reasons
 from pydantic import Field
+
+from cc_cleaner.pipeline.step import Metric, Step, StepConfig, StepResult, register, split_by_reasons
 
 
 class ExtractConfig(StepConfig):
@@ -27,7 +28,7 @@ class Extract(Step):
 
     def setup(self) -> None:
         # trafilatura logs a warning for every empty page; the reason goes to rejected/ instead.
-        logging.getLogger("trafilatura").setLevel(logging.ERROR)
+        logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
         if self.config.backend == "trafilatura":
             import trafilatura
 

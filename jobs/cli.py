@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 import yaml
+
 from cc_cleaner.jobs.spec import JobError, load_job
 from cc_cleaner.pipeline.engines import TaskFailed, get_engine
 from cc_cleaner.pipeline.runner import JobStateError, run_job
@@ -116,3 +117,7 @@ def stats(out: str, as_json: bool) -> None:
                        f"{_pct(removed, s['docs_in']):>7s} {s['bytes_in'] / 1e6:8.2f} {s['bytes_out'] / 1e6:8.2f}")
             for reason, n in sorted(s["drops"].items(), key=lambda kv: -kv[1]):
                 click.echo(f"     - {reason:20s} {n:9d}")
+
+
+if __name__ == "__main__":
+    main()

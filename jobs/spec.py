@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
 from cc_cleaner.pipeline.readers import InputConfig
 from cc_cleaner.pipeline.step import step_class
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 STAGE_NAME = r"^[a-z0-9][a-z0-9_-]*$"
 

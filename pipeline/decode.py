@@ -7,7 +7,8 @@ import re
 
 import charset_normalizer
 
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
+_META_CHARSET = re.compile(
+    rb"""(?:<meta[^>]+charset|<\?xml[^>]+encoding)\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_.:-]+)", re.I)
 # Browsers treat these labels as their supersets (WHATWG encoding standard); so do we.
 _SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "iso-8859-1": "cp1252", "latin1": "cp1252",
@@ -54,9 +55,14 @@ def decode_payload(payload: bytes, content_type: str | None = None) -> tuple[str
         except UnicodeDecodeError:
             continue
     best = charset_normalizer.from_bytes(payload[:200_000]).best()
-    if best is None or best.encoding is None:
-        raise UndecodableError(f"no charset decodes the payload (tried {', '.join(tried)})")
-    return payload.decode(best.encoding, "replace"), best.encoding
+    if best is not None and best.encoding is not None:
+        return payload.decode(best.encoding, "replace"), best.encoding
+    # Real pages often hold a few bytes invalid in their declared charset; browsers replace them.
+    for cs in tried:
+        text = payload.decode(cs, "replace")
+        if text.count("\ufffd") <= len(text) // 100:
+            return text, cs
+    raise UndecodableError(f"no charset decodes the payload (tried {', '.join(tried)})")
 
 
 def looks_binary(payload: bytes) -> bool:

@@ -19,11 +19,12 @@ from typing import Any, Literal
 import fsspec
 import pyarrow as pa
 import pyarrow.parquet as pq
-from cc_cleaner.pipeline.decode import UndecodableError, decode_payload, looks_binary
-from cc_cleaner.pipeline.schema import make_doc_id
 from pydantic import BaseModel, ConfigDict, Field
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
+
+from cc_cleaner.pipeline.decode import UndecodableError, decode_payload, looks_binary
+from cc_cleaner.pipeline.schema import make_doc_id
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 
@@ -118,6 +119,7 @@ class WarcReader:
                         # One gzip stream for the whole file: read it decompressed instead.
                         yield from self._read_whole_gzip(n_done)
                         return
+                    offset = it.offset  # the failed record's start (warcio moved past the last good one)
                     yield ReadError(self.path, "corrupt_record", _msg(e), offset=offset)
                     start = _resync(f, offset + 1, gz)
 

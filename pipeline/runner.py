@@ -10,12 +10,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import yaml
+from tqdm import tqdm
+
 from cc_cleaner.pipeline.readers import expand_paths
 from cc_cleaner.pipeline.schema import make_doc_id
 from cc_cleaner.pipeline.step import StepContext
 from cc_cleaner.pipeline.store import Store
 from cc_cleaner.pipeline.task import MapTask, run_map_task, task_marker
-from tqdm import tqdm
 
 if TYPE_CHECKING:
     from cc_cleaner.jobs.spec import Job

@@ -15,8 +15,9 @@ from typing import Any, ClassVar
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from cc_cleaner.pipeline.schema import with_reason
 from pydantic import BaseModel, ConfigDict
+
+from cc_cleaner.pipeline.schema import with_reason
 
 
 class StepConfig(BaseModel):

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+
 from cc_cleaner.pipeline.readers import InputConfig, ReadError, Skip, read_file
 from cc_cleaner.pipeline.stats import PartStats, StepStats, doc_bytes
 from cc_cleaner.pipeline.step import StepContext, get_step

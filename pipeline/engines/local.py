@@ -1,7 +1,9 @@
 """The local engine: a process pool that survives killed workers.
 
 ``ProcessPoolExecutor`` fails every pending future with ``BrokenProcessPool`` when one worker
-dies and retries nothing; this engine rebuilds the pool and resubmits the unfinished tasks.
+dies and retries nothing. This engine keeps at most ``workers`` tasks in flight; when the pool
+breaks, the tasks that were in flight become suspects and run again one at a time, so only a
+task that kills its worker on its own is charged an attempt.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import traceback
+from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -39,43 +42,52 @@ class LocalEngine:
     def run(self, tasks: Sequence[Any], fn: Callable[[Any], Any],
             on_done: Callable[[Any, Any], None] | None = None) -> list[Any]:
         results: dict[int, Any] = {}
-        attempts = dict.fromkeys(range(len(tasks)), 0)
-        todo = list(range(len(tasks)))
-        while todo:
-            pool = self._get_pool()
-            futures: dict[Future, int] = {}
-            for i in todo:
-                attempts[i] += 1
-                futures[pool.submit(fn, tasks[i])] = i
-            todo = []
-            broken = False
-            pending = set(futures)
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    i = futures[fut]
-                    try:
-                        results[i] = fut.result()
-                    except BrokenProcessPool:
-                        broken = True
-                        self._retry_or_fail(i, attempts, todo, tasks, "a worker process died")
-                        continue
-                    except Exception as e:
-                        detail = "".join(traceback.format_exception_only(type(e), e)).strip()
-                        self._retry_or_fail(i, attempts, todo, tasks, detail, e)
-                        continue
-                    if on_done is not None:
-                        on_done(tasks[i], results[i])
-            if broken:
-                self._reset_pool()
+        attempts: Counter[int] = Counter()
+        queue: deque[int] = deque(range(len(tasks)))
+        suspects: deque[int] = deque()
+        try:
+            while queue or suspects:
+                solo = bool(suspects)
+                batch = suspects if solo else queue
+                inflight: dict[Future, int] = {}
+                broken = False
+                while (batch or inflight) and not broken:
+                    while batch and len(inflight) < (1 if solo else self.workers):
+                        i = batch.popleft()
+                        inflight[self._get_pool().submit(fn, tasks[i])] = i
+                    done, _ = wait(inflight, return_when=FIRST_COMPLETED)
+                    for fut in done:
+                        i = inflight.pop(fut)
+                        try:
+                            results[i] = fut.result()
+                        except BrokenProcessPool:
+                            broken = True
+                            if solo:
+                                self._charge(i, attempts, tasks, "its worker process died")
+                            suspects.append(i)
+                            continue
+                        except Exception as e:
+                            detail = "".join(traceback.format_exception_only(type(e), e)).strip()
+                            self._charge(i, attempts, tasks, detail, e)
+                            queue.append(i)
+                            continue
+                        if on_done is not None:
+                            on_done(tasks[i], results[i])
+                    if solo and not batch and not broken:
+                        break
+                if broken:
+                    suspects.extend(inflight.values())
+                    self._reset_pool()
+        except BaseException:
+            self._reset_pool()
+            raise
         return [results[i] for i in range(len(tasks))]
 
-    def _retry_or_fail(self, i: int, attempts: dict[int, int], todo: list[int], tasks: Sequence[Any],
-                       detail: str, exc: BaseException | None = None) -> None:
+    def _charge(self, i: int, attempts: Counter[int], tasks: Sequence[Any], detail: str,
+                exc: BaseException | None = None) -> None:
+        attempts[i] += 1
         if attempts[i] >= self.max_attempts:
-            self._reset_pool()
             raise TaskFailed(f"{describe(tasks[i])} failed {attempts[i]} attempts: {detail}") from exc
-        todo.append(i)
 
     def close(self) -> None:
         if self._pool is not None:

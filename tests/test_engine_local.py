@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import pytest
+
+from cc_cleaner.pipeline.engines import TaskFailed
+from cc_cleaner.pipeline.engines.local import LocalEngine
+
+from helpers import always_raise, die_once, square
+
+
+def test_results_in_task_order():
+    eng = LocalEngine(2)
+    try:
+        assert eng.run(list(range(10)), square) == [i * i for i in range(10)]
+    finally:
+        eng.close()
+
+
+def test_killed_worker_is_retried(tmp_path):
+    eng = LocalEngine(2)
+    try:
+        markers = [str(tmp_path / f"m{i}") for i in range(4)]
+        assert eng.run(markers, die_once) == ["survived"] * 4
+    finally:
+        eng.close()
+
+
+def test_failing_task_stops_with_its_input_named():
+    eng = LocalEngine(2, max_attempts=2)
+    try:
+        with pytest.raises(TaskFailed, match=r"failed 2 attempts: ValueError: bad input 3"):
+            eng.run([3], always_raise)
+    finally:
+        eng.close()
+
+
+def test_task_that_always_kills_its_worker_fails_alone():
+    from helpers import always_die
+
+    eng = LocalEngine(2, max_attempts=2)
+    try:
+        with pytest.raises(TaskFailed, match="its worker process died"):
+            eng.run([1], always_die)
+    finally:
+        eng.close()

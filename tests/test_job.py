@@ -1,0 +1,117 @@
+"""Whole jobs on the local engine: the quickstart, reruns, changed configs, bad input."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from cc_cleaner.jobs.cli import main
+
+from conftest import QUICKSTART, shared_path
+from helpers import tree_digest
+
+pytestmark = pytest.mark.slow
+
+
+def cli(*args: str, code: int = 0) -> str:
+    res = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    assert res.exit_code == code, res.output
+    return res.output
+
+
+@pytest.fixture(scope="module")
+def quickstart_out(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("qs") / "out"
+    cli("run", str(QUICKSTART), "--output", str(out), "--workers", "2", "--quiet")
+    return out
+
+
+def read_rows(folder: Path) -> list[dict]:
+    rows = []
+    for p in sorted(folder.glob("*.parquet")):
+        rows += pq.read_table(p).to_pylist()
+    return rows
+
+
+def test_quickstart_outputs(quickstart_out: Path):
+    docs = read_rows(quickstart_out / "extract" / "data")
+    assert len(docs) >= 25
+    ids = [d["id"] for d in docs]
+    assert len(set(ids)) == len(ids)
+    assert {"id", "text", "url", "source"} <= set(docs[0])
+    texts = {d["url"]: d["text"] for d in docs}
+    # Boilerplate is gone, the article stays; GBK served with a header charset decodes.
+    assert "cookie" not in texts["https://news.example.com/articles/sourdough"].lower()
+    assert "lactic acid bacteria" in texts["https://news.example.com/articles/sourdough"]
+    assert "绿茶属于不发酵茶" in texts["http://old.example.cn/tea.html"]
+    errors = [json.loads(ln) for p in (quickstart_out / "extract" / "errors").glob("*.jsonl")
+              for ln in p.read_text().splitlines()]
+    assert [e["error"] for e in errors] == ["binary_payload"]
+    assert errors[0]["url"] == "https://broken.example.com/page" and errors[0]["offset"] > 0
+    assert (quickstart_out / "job.yaml").exists()
+
+
+def test_status_and_stats(quickstart_out: Path):
+    assert "2/2 tasks done" in cli("status", str(quickstart_out)) and "finished" in cli("status", str(quickstart_out))
+    out = cli("stats", str(quickstart_out))
+    assert "extract" in out and "binary_payload=1" in out and "revisit=1" in out
+    st = json.loads(cli("stats", str(quickstart_out), "--json"))[0]
+    docs = read_rows(quickstart_out / "extract" / "data")
+    assert st["docs_out"] == len(docs)
+    for s in st["steps"]:
+        assert s["docs_in"] == s["docs_out"] + sum(s["drops"].values())
+
+
+def test_rerun_skips_and_changed_config_is_an_error(quickstart_out: Path, tmp_path: Path):
+    out = tmp_path / "out"
+    shutil.copytree(quickstart_out, out)
+    before = tree_digest(out)
+    assert "already done" in cli("run", str(QUICKSTART), "--output", str(out), "--quiet")
+    assert tree_digest(out) == before
+    spec = yaml.safe_load(QUICKSTART.read_text())
+    spec["stages"][0]["steps"][0]["extract"]["favor_precision"] = True
+    spec["input"]["paths"] = [str(QUICKSTART.parent / "data" / "*.warc.gz")]
+    changed = tmp_path / "changed.yaml"
+    changed.write_text(yaml.safe_dump(spec))
+    msg = cli("run", str(changed), "--output", str(out), "--quiet", code=2)
+    assert "stage 'extract' changed" in msg and "--restart-from extract" in msg
+    cli("run", str(changed), "--output", str(out), "--quiet", "--restart-from", "extract")
+    assert tree_digest(out) != before
+    assert "favor_precision: true" in (out / "job.yaml").read_text()
+
+
+def test_bad_job_file_is_one_clear_line(tmp_path: Path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\noutput: o\ninput: {format: warc, paths: [a]}\nstages: [{name: s, steps: [extract], colour: red}]\n")
+    msg = cli("run", str(bad), code=2)
+    assert msg.startswith("error:") and "stages.0.colour" in msg and msg.count("\n") == 1
+    nothing = tmp_path / "nothing.yaml"
+    nothing.write_text("name: x\noutput: o\ninput: {format: warc, paths: [none/*.warc.gz]}\nstages: [{name: s, steps: [extract]}]\n")
+    assert "matched no files" in cli("run", str(nothing), code=2)
+
+
+def test_real_warc_files_with_broken_ones(tmp_path: Path):
+    root = shared_path("warc")
+    job = {"name": "real", "output": str(tmp_path / "out"),
+           "input": {"format": "warc", "paths": [f"{root}/warcio_test_fixtures/*", f"{root}/resiliparse/*.warc.gz",
+                                                 f"{root}/dolma/*.warc.gz", f"{root}/pywb/*.warc.gz"]},
+           "stages": [{"name": "extract", "part_records": 8, "steps": ["extract"]}]}
+    jf = tmp_path / "real.yaml"
+    jf.write_text(yaml.safe_dump(job))
+    cli("run", str(jf), "--workers", "2", "--quiet")
+    out = tmp_path / "out" / "extract"
+    errors = [json.loads(ln) for p in (out / "errors").glob("*.jsonl") for ln in p.read_text().splitlines()]
+    failed_files = {Path(e["file"]).name for e in errors}
+    assert failed_files == {"clipped.warc.gz", "bad.arc", "example-wrong-chunks.warc.gz", "example-space-in-url.arc"}
+    st = json.loads(cli("stats", str(tmp_path / "out"), "--json"))[0]
+    assert sum(st["errors"].values()) == len(errors)
+    kept = read_rows(out / "data")
+    rejected = read_rows(out / "rejected")
+    assert st["docs_in"] == len(kept) + len(rejected) >= 100
+    assert len(kept) >= 90

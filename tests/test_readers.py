@@ -1,0 +1,177 @@
+from __future__ import annotations
+
+import gzip
+import json
+from collections import Counter
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import zstandard
+
+from cc_cleaner.pipeline.decode import UndecodableError, decode_payload
+from cc_cleaner.pipeline.readers import InputConfig, ReadError, Skip, read_file
+
+from conftest import shared_path
+
+BROKEN = {  # file -> error kinds the reader must report
+    "resiliparse/clipped.warc.gz": {"truncated_record"},
+    "warcio_test_fixtures/bad.arc": {"malformed_http"},
+    "warcio_test_fixtures/example-wrong-chunks.warc.gz": {"truncated_record", "corrupt_record"},
+    "warcio_test_fixtures/example-space-in-url.arc": {"truncated_record"},
+}
+DOCS = {  # file -> HTML documents it holds
+    "dolma/sample-0000.warc.gz": 22, "dolma/sample-0001.warc.gz": 15, "resiliparse/warcfile.warc.gz": 16,
+    "resiliparse/clueweb-quirk.warc.gz": 29, "pywb/iana.warc.gz": 16, "commoncrawl_whirlwind/whirlwind.warc.gz": 1,
+    # one gzip stream for the whole file: recovered by reading it decompressed
+    "warcio_test_fixtures/example-bad-non-chunked.warc.gz": 1,
+}
+
+
+def scan(path, fmt="warc"):
+    cfg = InputConfig(format=fmt, paths=[str(path)])
+    docs, errors, skips = [], [], Counter()
+    for item in read_file(str(path), cfg, "test"):
+        if isinstance(item, ReadError):
+            errors.append(item)
+        elif isinstance(item, Skip):
+            skips[item.kind] += 1
+        else:
+            docs.append(item)
+    return docs, errors, skips
+
+
+def test_every_real_warc_file_parses_or_reports():
+    root = shared_path("warc")
+    files = [p for p in sorted(root.rglob("*")) if p.is_file() and p.suffix not in (".md",)
+             and "json" not in p.name and "wat" not in p.name]
+    assert len(files) >= 25
+    for p in files:
+        rel = str(p.relative_to(root))
+        docs, errors, _ = scan(p, "wet" if ".wet" in p.name else "warc")
+        kinds = {e.error for e in errors}
+        assert kinds == BROKEN.get(rel, set()), rel
+        if rel in DOCS:
+            assert len(docs) == DOCS[rel], rel
+        for d in docs:
+            assert d["id"] and d["html" if "html" in d else "text"] is not None
+        for e in errors:
+            assert e.file == str(p) and e.offset is not None
+
+
+def test_warc_ids_are_stable_and_unique():
+    p = shared_path("warc", "resiliparse", "clueweb-quirk.warc.gz")
+    a = [d["id"] for d in scan(p)[0]]
+    b = [d["id"] for d in scan(p)[0]]
+    assert a == b and len(set(a)) == len(a)
+
+
+def test_warc_skips_requests_revisits_and_non_html():
+    _, _, skips = scan(shared_path("warc", "pywb", "iana.warc.gz"))
+    assert skips["revisit"] == 123 and skips["request"] == 171 and skips["not_html"] == 28
+
+
+def test_wet_conversion_record():
+    docs, errors, _ = scan(shared_path("warc", "commoncrawl_whirlwind", "whirlwind.warc.wet.gz"), "wet")
+    assert not errors and len(docs) == 1
+    assert "Escopete" in docs[0]["text"] and docs[0]["url"].endswith("/Escopete")
+    # The WET text gets the id of the WARC response it was converted from.
+    warc_docs, _, _ = scan(shared_path("warc", "commoncrawl_whirlwind", "whirlwind.warc.gz"))
+    assert docs[0]["id"] == warc_docs[0]["id"]
+
+
+def test_oversized_page_is_an_error(tmp_path):
+    from helpers import write_warc
+
+    p = tmp_path / "big.warc.gz"
+    write_warc(p, [("http://a.example/", b"<html><p>" + b"x" * 5000 + b"</p></html>", "text/html"),
+                   ("http://b.example/", b"<html><p>small</p></html>", "text/html")])
+    cfg = InputConfig(format="warc", paths=[str(p)], max_page_bytes=1000)
+    items = [i for i in read_file(str(p), cfg, "t") if not isinstance(i, Skip)]
+    assert isinstance(items[0], ReadError) and items[0].error == "oversized"
+    assert items[1]["url"] == "http://b.example/"
+
+
+def test_corrupt_member_in_the_middle_resyncs(tmp_path):
+    from helpers import write_warc
+
+    p = tmp_path / "mid.warc.gz"
+    pages = [(f"http://h.example/{i}", f"<html><p>page {i}</p></html>".encode(), "text/html") for i in range(5)]
+    write_warc(p, pages)
+    data = bytearray(p.read_bytes())
+    # Find the third gzip member and corrupt its deflate data.
+    starts = [i for i in range(len(data) - 2) if data[i:i + 3] == b"\x1f\x8b\x08"]
+    data[starts[2] + 20: starts[2] + 40] = b"\xff" * 20
+    p.write_bytes(bytes(data))
+    docs, errors, _ = scan(p)
+    assert [d["url"] for d in docs] == [f"http://h.example/{i}" for i in (0, 1, 3, 4)]
+    assert len(errors) == 1 and errors[0].offset == starts[2]
+
+
+def test_jsonl_dolma_with_nested_url():
+    p = shared_path("warc", "dolma_cc_text", "cc_en_head-0091.jsonl.gz")
+    cfg = InputConfig(format="jsonl", paths=[str(p)], url_field="metadata.url")
+    items = list(read_file(str(p), cfg, "cc"))
+    assert len(items) == 10 and all(isinstance(i, dict) for i in items)
+    assert all(i["url"].startswith("http") and i["text"] and i["id"] for i in items)
+
+
+def test_jsonl_bad_lines_and_cut_gzip(tmp_path):
+    lines = [json.dumps({"text": f"doc {i}"}) for i in range(50)]
+    lines[3] = "{not json"
+    lines[7] = json.dumps({"body": "no text field"})
+    raw = ("\n".join(lines) + "\n").encode()
+    p = tmp_path / "a.jsonl.gz"
+    p.write_bytes(gzip.compress(raw))
+    items = list(read_file(str(p), InputConfig(format="jsonl", paths=[str(p)]), "s"))
+    errs = [i for i in items if isinstance(i, ReadError)]
+    assert [(e.error, e.line) for e in errs] == [("bad_json", 4), ("no_text", 8)]
+    assert len(items) == 50
+    cut = tmp_path / "cut.jsonl.gz"
+    cut.write_bytes(gzip.compress(raw)[:-30])
+    items = list(read_file(str(cut), InputConfig(format="jsonl", paths=[str(cut)]), "s"))
+    assert isinstance(items[-1], ReadError) and items[-1].error == "corrupt_compression"
+    zst = tmp_path / "a.jsonl.zst"
+    zst.write_bytes(zstandard.ZstdCompressor().compress(raw))
+    items = list(read_file(str(zst), InputConfig(format="jsonl", paths=[str(zst)]), "s"))
+    assert sum(isinstance(i, dict) for i in items) == 48
+
+
+def test_parquet_input_renames_and_fills(tmp_path):
+    p = tmp_path / "x.parquet"
+    pq.write_table(pa.table({"content": ["a", "b"], "lang": ["en", "zh"]}), p)
+    cfg = InputConfig(format="parquet", paths=[str(p)], text_field="content")
+    (t,) = list(read_file(str(p), cfg, "src"))
+    assert t.column("text").to_pylist() == ["a", "b"] and t.column("source").to_pylist() == ["src", "src"]
+    assert len(set(t.column("id").to_pylist())) == 2 and "lang" in t.column_names
+
+
+def test_decode_declared_meta_and_guess():
+    text = "绿茶属于不发酵茶，茶叶细嫩，冲泡方法不当很容易让茶汤发苦。" * 5
+    gbk = f"<html><body>{text}</body></html>".encode("gbk")
+    assert decode_payload(gbk, "text/html; charset=gb2312")[0].count("绿茶") == 5
+    meta = f'<html><head><meta charset="gbk"></head><body>{text}</body></html>'.encode("gbk")
+    assert "绿茶" in decode_payload(meta, None)[0]
+    assert "绿茶" in decode_payload(gbk, None)[0]  # no declaration: detected
+    assert decode_payload(b"caf\xc3\xa9", "text/html; charset=bogus-charset")[0] == "café"
+    with pytest.raises(UndecodableError):
+        decode_payload(bytes(range(128, 256)) * 3 + b"\x00" * 50, None)
+
+
+def test_chinese_pages_decode_like_their_cleaned_text():
+    """GB2312/GBK/UTF-8 pages, most without a usable declaration, decode to their real text."""
+    import html as html_lib
+    import re
+
+    squash = re.compile(r"[\s\u00b7\u3000]+")
+    root = shared_path("html_extraction", "chinese_web_content_extraction")
+    pages = sorted((root / "original").glob("*.html.gz"))
+    assert len(pages) >= 60
+    ok = 0
+    for p in pages:
+        html = squash.sub("", html_lib.unescape(decode_payload(gzip.decompress(p.read_bytes()), None)[0]))
+        cleaned = (root / "cleaned" / p.name.replace(".html.gz", ".txt")).read_text(encoding="utf-8")
+        lines = [squash.sub("", ln) for ln in cleaned.splitlines()]
+        sample = [ln[:6] for ln in lines if len(ln) >= 12][:5]
+        ok += bool(sample) and sum(s in html for s in sample) >= 0.6 * len(sample)
+    assert ok >= 0.95 * len(pages), ok

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import pytest
+
+from cc_cleaner.jobs.spec import JobError, parse_job
+
+
+def job(**over):
+    base = {"name": "j", "output": "out", "input": {"format": "warc", "paths": ["x.warc.gz"]},
+            "stages": [{"name": "extract", "steps": [{"extract": {}}]}]}
+    base.update(over)
+    return base
+
+
+def err(data) -> str:
+    with pytest.raises(JobError) as e:
+        parse_job(data, "/tmp")
+    return str(e.value)
+
+
+def test_valid_job_resolves_relative_paths_against_the_job_folder():
+    j = parse_job(job(), "/jobs/here")
+    assert j.output == "/jobs/here/out"
+    assert j.spec.input.paths == ["/jobs/here/x.warc.gz"]
+    assert parse_job(job(output="s3://b/k"), "/x").output == "s3://b/k"
+
+
+def test_unknown_key_names_the_field():
+    assert "bogus: Extra inputs are not permitted" in err(job(bogus=1))
+    msg = err(job(input={"format": "warc", "paths": ["a"], "max_page_byte": 5}))
+    assert "input.max_page_byte" in msg
+
+
+def test_bad_values_name_the_field():
+    assert "input.format" in err(job(input={"format": "pdf", "paths": ["a"]}))
+    assert "input.max_page_bytes" in err(job(input={"format": "warc", "paths": ["a"], "max_page_bytes": -1}))
+    assert "seed" in err(job(seed="abc"))
+
+
+def test_step_config_errors_name_stage_step_and_field():
+    msg = err(job(stages=[{"name": "s", "steps": [{"extract": {"backend": "nope"}}]}]))
+    assert "stages.0.steps" in msg and "steps.0.extract.backend" in msg
+    assert "unknown step 'nosuch'" in err(job(stages=[{"name": "s", "steps": [{"nosuch": {}}]}]))
+    assert "one mapping" in err(job(stages=[{"name": "s", "steps": [{"extract": {}, "x": {}}]}]))
+
+
+def test_stage_names_unique_and_required_fields():
+    st = {"name": "a", "steps": ["extract"]}
+    assert "repeated: a" in err(job(stages=[st, st]))
+    assert "output: Field required" in err({k: v for k, v in job().items() if k != "output"})
+
+
+def test_step_defaults_are_part_of_the_spec():
+    j = parse_job(job(stages=[{"name": "s", "steps": ["extract"]}]), "/x")
+    assert j.spec.stages[0].steps == [{"extract": {"backend": "trafilatura", "favor_precision": False,
+                                                   "include_tables": True, "min_chars": 1}}]
