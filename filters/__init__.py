@@ -3,4 +3,13 @@
 Importing this package registers every step with :mod:`cc_cleaner.pipeline.step`.
 """
 
-from cc_cleaner.filters import extract  # noqa: F401
+from cc_cleaner.filters import (  # noqa: F401
+    blocklist,
+    c4,
+    extract,
+    fineweb,
+    gopher,
+    language,
+    quality_model,
+    refinedweb,
+)

@@ -119,5 +119,27 @@ def stats(out: str, as_json: bool) -> None:
                 click.echo(f"     - {reason:20s} {n:9d}")
 
 
+@main.command("train-quality")
+@click.option("--positive", multiple=True, required=True, help="JSONL/Parquet files (globs) of good text.")
+@click.option("--negative", multiple=True, required=True, help="JSONL/Parquet files (globs) of bad text.")
+@click.option("--output", required=True, help="Model path (.bin, or .ftz with --quantize).")
+@click.option("--text-field", default="text", show_default=True)
+@click.option("--holdout", default=0.1, show_default=True, help="Fraction of each class held out.")
+@click.option("--seed", default=0, show_default=True)
+@click.option("--epoch", default=10, show_default=True)
+@click.option("--quantize", is_flag=True, help="Write a small quantized model.")
+def train_quality_cmd(positive: tuple[str, ...], negative: tuple[str, ...], output: str, text_field: str,
+                      holdout: float, seed: int, epoch: int, quantize: bool) -> None:
+    """Train a fastText quality classifier; prints the held-out evaluation."""
+    from cc_cleaner.jobs.train_quality import read_texts, train_quality
+
+    pos, neg = read_texts(list(positive), text_field), read_texts(list(negative), text_field)
+    if not pos or not neg:
+        _fail(f"need examples of both classes (found {len(pos)} positive, {len(neg)} negative)")
+    report = train_quality(pos, neg, output, holdout=holdout, seed=seed, epoch=epoch, quantize=quantize)
+    click.echo(json.dumps(report["heldout"], indent=1))
+    click.echo(f"model: {output} ({report['model_bytes']} bytes), report: {output}.json", err=True)
+
+
 if __name__ == "__main__":
     main()

@@ -1,18 +1,47 @@
-"""Language-aware text units: words for space-separated scripts, characters for CJK and Thai."""
+"""Language-aware text units: words for space-separated scripts, characters for Chinese,
+Japanese and Thai (which do not separate words by spaces; Korean does, so it counts words)."""
 
 from __future__ import annotations
 
 import re
 from collections import Counter
 
-# Han, Hiragana, Katakana, Hangul syllables, Thai, CJK punctuation-free ranges.
-_CJK = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\u0e00-\u0e7f"
-_TOKEN = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+", re.UNICODE)
+# Han, Hiragana, Katakana, Thai: one token per character.
+_CHAR_SCRIPTS = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u0e00-\u0e7f"
+_TOKEN = re.compile(rf"[{_CHAR_SCRIPTS}]|[^\W{_CHAR_SCRIPTS}]+", re.UNICODE)
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_KANA = re.compile(r"[\u3040-\u30ff]")
+_THAI = re.compile(r"[\u0e00-\u0e7f]")
+_LETTER = re.compile(r"[^\W\d_]")
+
+CHAR_LANGUAGES = frozenset({"zh", "ja", "th", "wuu", "yue", "lzh"})
+
+# Sentence-final punctuation, Latin and CJK (incl. closing quotes after a full stop).
+TERMINAL_PUNCT = frozenset(".!?\"'”’…。！？」』）)")
+
+
+def words(text: str) -> list[str]:
+    """Word tokens (punctuation dropped); every Han/Kana/Thai character is one token."""
+    return _TOKEN.findall(text)
 
 
 def tokens(text: str) -> list[str]:
-    """Lower-cased word tokens; every CJK/Thai character is one token."""
+    """Lower-cased ``words``; the unit of n-gram shingles and F1 scores."""
     return _TOKEN.findall(text.lower())
+
+
+def script_language(text: str) -> str:
+    """A guess from the script alone, for documents without a ``lang`` column: zh, ja, th or und."""
+    sample = text[:2000]
+    letters = len(_LETTER.findall(sample))
+    if not letters:
+        return "und"
+    han, kana, thai = len(_HAN.findall(sample)), len(_KANA.findall(sample)), len(_THAI.findall(sample))
+    if (han + kana) / letters > 0.3:
+        return "ja" if kana > 0.1 * (han + kana) else "zh"
+    if thai / letters > 0.3:
+        return "th"
+    return "und"
 
 
 def token_f1(predicted: str, truth: str) -> tuple[float, float, float]:

@@ -41,7 +41,14 @@ def read_rows(folder: Path) -> list[dict]:
 
 def test_quickstart_outputs(quickstart_out: Path):
     docs = read_rows(quickstart_out / "extract" / "data")
-    assert len(docs) >= 25
+    rejected = {r["url"]: (r["step"], r["reason"]) for r in read_rows(quickstart_out / "extract" / "rejected")}
+    assert rejected["https://spam.example.biz/seo-links"] == ("url_blocklist", "blocked_url")
+    assert rejected["https://spam.example.biz/cheap-pills"] == ("gopher_repetition", "top_ngram_repeated")
+    assert rejected["https://spam.example.biz/zh-spam"] == ("gopher_repetition", "top_ngram_repeated")
+    assert rejected["https://blog.example.org/articles/bienen"] == ("language", "language_not_kept")
+    assert rejected["https://news.example.com/tags"] == ("gopher_quality", "too_few_words")
+    assert len(docs) == 22 and len(rejected) == 9
+    assert {d["lang"] for d in docs} == {"en", "zh"}
     ids = [d["id"] for d in docs]
     assert len(set(ids)) == len(ids)
     assert {"id", "text", "url", "source"} <= set(docs[0])

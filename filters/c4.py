@@ -1,0 +1,108 @@
+"""C4 rules (Raffel et al. 2020, "Exploring the Limits of Transfer Learning...", section 2.2),
+as in the released c4 cleaning code: line removals, then document rules.
+
+Lines are removed when they do not end in terminal punctuation, have fewer than 3 words,
+hold a word over 1000 characters, mention javascript, or carry a cookie/terms/privacy notice;
+Wikipedia-style citation marks are cut. The document is dropped when it contains "lorem ipsum"
+or a curly bracket (code), or keeps fewer than 5 sentences. Terminal punctuation includes
+the CJK full stops, and Chinese lines count characters as words.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pyarrow as pa
+
+from cc_cleaner.filters.rules_base import RuleConfig, RuleFilter
+from cc_cleaner.pipeline.step import Evaluation, Metric, register
+from cc_cleaner.pipeline.text import TERMINAL_PUNCT, words
+
+_CITATION = re.compile(r"\[\d*\]|\[edit\]|\[citation needed\]", re.I)
+_SENTENCE_END = re.compile(r"[.!?]+[\"'”’)]*(?:\s|$)|[。！？]+[”’」』）]*")
+POLICY = ["terms of use", "privacy policy", "cookie policy", "uses cookies", "use of cookies", "use cookies"]
+
+
+class C4Config(RuleConfig):
+    remove_citations: bool = True
+    remove_lines_without_terminal_punct: bool = True
+    min_words_per_line: int | None = 3
+    max_word_length: int | None = 1000  # lines with a longer word are removed
+    remove_javascript_lines: bool = True
+    remove_policy_lines: bool = True
+    policy_substrings: list[str] = POLICY
+    drop_lorem_ipsum: bool = True
+    drop_curly_bracket: bool = True
+    min_sentences: int | None = 5
+
+
+@register
+class C4(RuleFilter):
+    name = "c4"
+    Config = C4Config
+    config: C4Config
+    language_defaults = {"zh": {"policy_substrings": [*POLICY, "使用条款", "隐私政策", "cookie政策"]}}
+
+    def metrics(self) -> list[Metric]:
+        return [Metric("c4_removed_line_ratio", [i / 50 for i in range(51)]),
+                Metric("c4_sentences", list(range(0, 21)) + [1e9], self.config.min_sentences)]
+
+    def evaluate(self, table: pa.Table) -> Evaluation:
+        texts, ratios, sentences, reasons = [], [], [], []
+        counters: dict[str, int] = {}
+        for text, lang in zip(table["text"].to_pylist(), self.languages(table), strict=True):
+            c = self.config_for(lang)
+            new, removed, n_lines = clean_lines(text, c, counters)
+            n_sent = len(_SENTENCE_END.findall(new))
+            reason = None
+            low = text.lower()
+            if c.drop_lorem_ipsum and "lorem ipsum" in low:
+                reason = "lorem_ipsum"
+            elif c.drop_curly_bracket and "{" in text:
+                reason = "curly_bracket"
+            elif not new.strip():
+                reason = "no_lines_left"
+            elif c.min_sentences is not None and n_sent < c.min_sentences:
+                reason = "too_few_sentences"
+            texts.append(text if reason else new)
+            ratios.append(removed / max(1, n_lines))
+            sentences.append(n_sent)
+            reasons.append(reason)
+        return Evaluation({"text": pa.array(texts, pa.string()),
+                           "c4_removed_line_ratio": pa.array(np.array(ratios, dtype=np.float32)),
+                           "c4_sentences": pa.array(np.array(sentences, dtype=np.int32))}, reasons, counters)
+
+
+def clean_lines(text: str, c: C4Config, counters: dict[str, int]) -> tuple[str, int, int]:
+    kept, removed, n = [], 0, 0
+    for raw in text.split("\n"):
+        line = raw.strip()
+        if not line:
+            continue
+        n += 1
+        if c.remove_citations:
+            line = _CITATION.sub("", line).strip()
+        why = _line_problem(line, c)
+        if why:
+            removed += 1
+            counters[f"lines_removed:{why}"] = counters.get(f"lines_removed:{why}", 0) + 1
+        else:
+            kept.append(line)
+    return "\n".join(kept), removed, n
+
+
+def _line_problem(line: str, c: C4Config) -> str | None:
+    low = line.lower()
+    if c.remove_lines_without_terminal_punct and (not line or line[-1] not in TERMINAL_PUNCT or line.endswith("...")):
+        return "no_terminal_punct"
+    ws = words(line)
+    if c.min_words_per_line is not None and len(ws) < c.min_words_per_line:
+        return "too_few_words"
+    if c.max_word_length is not None and any(len(w) > c.max_word_length for w in line.split()):
+        return "word_too_long"
+    if c.remove_javascript_lines and "javascript" in low:
+        return "javascript"
+    if c.remove_policy_lines and any(p in low for p in c.policy_substrings):
+        return "policy"
+    return None

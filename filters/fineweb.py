@@ -1,0 +1,83 @@
+"""FineWeb's additional rules (Penedo et al. 2024, "The FineWeb Datasets", section 3.3.4),
+with the released thresholds:
+
+- fewer than 12% of lines end in terminal punctuation -> dropped
+- more than 67% of lines are short (under 30 characters) -> dropped
+- more than 1% of the characters sit in lines that repeat an earlier line -> dropped
+- more than 0.3 newlines per word (list-like pages) -> dropped
+
+Chinese and Japanese lines carry about twice the content per character, so their built-in
+short-line length is 15 characters.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from cc_cleaner.filters.rules_base import RuleConfig, RuleFilter
+from cc_cleaner.pipeline.step import Evaluation, Metric, register
+from cc_cleaner.pipeline.text import TERMINAL_PUNCT, words
+
+
+class FineWebConfig(RuleConfig):
+    min_terminal_punct_line_ratio: float | None = 0.12
+    max_short_line_ratio: float | None = 0.67
+    short_line_chars: int = 30
+    max_duplicate_line_char_ratio: float | None = 0.01
+    max_newlines_per_word: float | None = 0.3
+
+
+@register
+class FineWeb(RuleFilter):
+    name = "fineweb"
+    Config = FineWebConfig
+    config: FineWebConfig
+    language_defaults = {"zh": {"short_line_chars": 15}, "ja": {"short_line_chars": 15}}
+
+    def metrics(self) -> list[Metric]:
+        e = [i / 50 for i in range(51)]
+        c = self.config
+        return [Metric("fineweb_terminal_punct_line_ratio", e, c.min_terminal_punct_line_ratio),
+                Metric("fineweb_short_line_ratio", e, c.max_short_line_ratio),
+                Metric("fineweb_duplicate_line_char_ratio", [i / 200 for i in range(51)],
+                       c.max_duplicate_line_char_ratio),
+                Metric("fineweb_newlines_per_word", e, c.max_newlines_per_word)]
+
+    def evaluate(self, table: pa.Table) -> Evaluation:
+        names = ("fineweb_terminal_punct_line_ratio", "fineweb_short_line_ratio",
+                 "fineweb_duplicate_line_char_ratio", "fineweb_newlines_per_word")
+        cols: dict[str, list[float]] = {k: [] for k in names}
+        reasons: list[str | None] = []
+        for text, lang in zip(table["text"].to_pylist(), self.languages(table), strict=True):
+            c = self.config_for(lang)
+            vals = fineweb_metrics(text, c.short_line_chars)
+            for k, v in zip(names, vals, strict=True):
+                cols[k].append(v)
+            punct, short, dup, nl = vals
+            checks = [(c.min_terminal_punct_line_ratio is not None and punct < c.min_terminal_punct_line_ratio,
+                       "few_lines_end_in_punctuation"),
+                      (c.max_short_line_ratio is not None and short > c.max_short_line_ratio, "too_many_short_lines"),
+                      (c.max_duplicate_line_char_ratio is not None and dup > c.max_duplicate_line_char_ratio,
+                       "duplicate_line_chars"),
+                      (c.max_newlines_per_word is not None and nl > c.max_newlines_per_word, "too_many_newlines")]
+            reasons.append(next((r for failed, r in checks if failed), None))
+        return Evaluation({k: pa.array(np.array(v, dtype=np.float32)) for k, v in cols.items()}, reasons)
+
+
+def fineweb_metrics(text: str, short_line_chars: int) -> tuple[float, float, float, float]:
+    lines = [ln.strip() for ln in text.split("\n") if ln.strip()]
+    if not lines:
+        return 0.0, 1.0, 0.0, 0.0
+    n = len(lines)
+    punct = sum(ln[-1] in TERMINAL_PUNCT for ln in lines) / n
+    short = sum(len(ln) < short_line_chars for ln in lines) / n
+    seen: set[str] = set()
+    dup_chars = 0
+    for ln in lines:
+        if ln in seen:
+            dup_chars += len(ln)
+        seen.add(ln)
+    total_chars = sum(map(len, lines))
+    newlines_per_word = text.count("\n") / max(1, len(words(text)))
+    return punct, short, dup_chars / max(1, total_chars), newlines_per_word
