@@ -11,7 +11,7 @@ import yaml
 
 from cc_cleaner.jobs.spec import JobError, load_job
 from cc_cleaner.pipeline.engines import TaskFailed, get_engine
-from cc_cleaner.pipeline.runner import JobStateError, run_job
+from cc_cleaner.pipeline.runner import JobStateError, StepSetupError, run_job
 from cc_cleaner.pipeline.stats import merge
 from cc_cleaner.pipeline.store import Store
 
@@ -44,7 +44,7 @@ def run(job_file: str, output: str | None, engine_name: str, workers: int | None
     engine = get_engine(engine_name, workers)
     try:
         report = run_job(job, engine, restart_from=restart_from, progress=not quiet)
-    except (JobStateError, FileNotFoundError, ValueError) as e:
+    except (JobStateError, StepSetupError, FileNotFoundError, ValueError) as e:
         _fail(str(e))
     except TaskFailed as e:
         _fail(str(e), 1)

@@ -14,7 +14,7 @@ from tqdm import tqdm
 
 from cc_cleaner.pipeline.readers import expand_paths
 from cc_cleaner.pipeline.schema import make_doc_id
-from cc_cleaner.pipeline.step import StepContext
+from cc_cleaner.pipeline.step import StepContext, get_step
 from cc_cleaner.pipeline.store import Store
 from cc_cleaner.pipeline.task import MapTask, run_map_task, task_marker
 
@@ -60,7 +60,8 @@ def check_stage_hashes(job: Job, store: Store, restart_index: int | None) -> Non
         if restart_index is not None and i >= restart_index:
             break
         rel = f"{state_dir(stage.name)}/config_hash"
-        if store.exists(rel):
+        # A stage that finished no part yet has nothing to protect: its config may change freely.
+        if store.exists(rel) and store.fs.glob(store.path(state_dir(stage.name), "parts", "*", "*.done")):
             old = store.read_text(rel).strip()
             if old != job.stage_hash(i):
                 raise JobStateError(
@@ -90,6 +91,18 @@ def plan_stage(job: Job, store: Store, index: int) -> list[MapTask]:
             for tid, files in sorted(groups.items())]
 
 
+class StepSetupError(RuntimeError):
+    """A step cannot start (missing file, bad model); found in the driver before any task runs."""
+
+
+def preflight(task: MapTask) -> None:
+    for name, cfg in task.steps:
+        try:
+            get_step(name, cfg, task.ctx)
+        except Exception as e:
+            raise StepSetupError(f"stage {task.stage!r} step {name!r} cannot start: {type(e).__name__}: {e}") from e
+
+
 def run_job(job: Job, engine: Engine, restart_from: str | None = None, progress: bool = True) -> JobReport:
     store = Store(job.output)
     names = [s.name for s in job.spec.stages]
@@ -117,8 +130,10 @@ def run_stage(job: Job, store: Store, engine: Engine, index: int, progress: bool
     if store.exists(f"{sdir}/_SUCCESS"):
         tasks = json.loads(store.read_text(f"{sdir}/tasks.json"))
         return StageReport(stage.name, len(tasks), 0, skipped=True)
-    store.write_text(f"{sdir}/config_hash", job.stage_hash(index))
     tasks = plan_stage(job, store, index)
+    if tasks:
+        preflight(tasks[0])
+    store.write_text(f"{sdir}/config_hash", job.stage_hash(index))
     store.write_text(f"{sdir}/tasks.json", json.dumps([t.task_id for t in tasks], indent=0))
     store.clean_temp(stage.name)
     todo = [t for t in tasks if not store.exists(task_marker(stage.name, t.task_id))]

@@ -84,6 +84,7 @@ def test_rerun_skips_and_changed_config_is_an_error(quickstart_out: Path, tmp_pa
     spec = yaml.safe_load(QUICKSTART.read_text())
     spec["stages"][0]["steps"][0]["extract"]["favor_precision"] = True
     spec["input"]["paths"] = [str(QUICKSTART.parent / "data" / "*.warc.gz")]
+    spec["stages"][0]["steps"][1]["url_blocklist"]["file"] = str(QUICKSTART.parent / "blocklist.txt")
     changed = tmp_path / "changed.yaml"
     changed.write_text(yaml.safe_dump(spec))
     msg = cli("run", str(changed), "--output", str(out), "--quiet", code=2)
@@ -101,6 +102,11 @@ def test_bad_job_file_is_one_clear_line(tmp_path: Path):
     nothing = tmp_path / "nothing.yaml"
     nothing.write_text("name: x\noutput: o\ninput: {format: warc, paths: [none/*.warc.gz]}\nstages: [{name: s, steps: [extract]}]\n")
     assert "matched no files" in cli("run", str(nothing), code=2)
+    missing = tmp_path / "missing.yaml"
+    missing.write_text(f"name: x\noutput: o\ninput: {{format: warc, paths: ['{QUICKSTART.parent}/data/*.warc.gz']}}\n"
+                       "stages: [{name: s, steps: [extract, {url_blocklist: {file: nope.txt}}]}]\n")
+    msg = cli("run", str(missing), code=2)
+    assert "step 'url_blocklist' cannot start" in msg and "nope.txt" in msg
 
 
 def test_real_warc_files_with_broken_ones(tmp_path: Path):
