@@ -70,14 +70,16 @@ def status(out: str) -> None:
     store = Store(out)
     for name in _job_stages(store):
         sdir = f"_state/{name}"
-        if not store.exists(f"{sdir}/tasks.json"):
+        if not store.exists(f"{sdir}/phases.json"):
             click.echo(f"{name:20s} not started")
             continue
-        total = len(json.loads(store.read_text(f"{sdir}/tasks.json")))
-        done = len(store.list(f"{sdir}/tasks", ".done"))
-        parts = len(store.fs.glob(store.path(sdir, "parts", "*", "*.done")))
         state = "finished" if store.exists(f"{sdir}/_SUCCESS") else "running or stopped"
-        click.echo(f"{name:20s} {done}/{total} tasks done, {parts} parts  {state}")
+        counts = []
+        for ph in json.loads(store.read_text(f"{sdir}/phases.json")):
+            done = sum(store.exists(m) for m in ph["tasks"])
+            counts.append(f"{ph['phase']} {done}/{len(ph['tasks'])}")
+        parts = len(store.fs.glob(store.path(sdir, "parts", "*", "*.done")))
+        click.echo(f"{name:20s} tasks done: {', '.join(counts)}; {parts} parts  {state}")
 
 
 def load_stage_stats(store: Store, stage: str) -> dict[str, Any]:

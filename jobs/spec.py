@@ -9,13 +9,23 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from cc_cleaner.pipeline.readers import InputConfig
 from cc_cleaner.pipeline.step import step_class
+from cc_cleaner.pipeline.tokenizer import TokenizerSpec
 
 STAGE_NAME = r"^[a-z0-9][a-z0-9_-]*$"
 
@@ -30,7 +40,7 @@ class MapStageSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: str = Field(pattern=STAGE_NAME)
-    steps: list[dict[str, Any]] = Field(min_length=1)
+    steps: list[dict[str, Any]] = []  # none: the stage only reads its input into Parquet
     part_records: int = Field(default=2000, gt=0)  # input records per checkpointed part
 
     @field_validator("steps", mode="before")
@@ -62,6 +72,42 @@ class MapStageSpec(BaseModel):
         return "map"
 
 
+class TokenizeStageSpec(BaseModel):
+    """Tokenize, globally shuffle (seeded) and write Parquet shards with a manifest."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=STAGE_NAME)
+    tokenizer: TokenizerSpec
+    shard_tokens: int = Field(default=100_000_000, gt=0)  # target tokens per shard file
+    buckets: int | None = Field(default=None, gt=0)  # shuffle buckets; default: about one per shard
+    row_group_tokens: int = Field(default=1_000_000, gt=0)
+    batch_docs: int = Field(default=1000, gt=0)
+
+    @property
+    def kind(self) -> str:
+        return "tokenize"
+
+
+def _stage_kind(data: Any) -> str | None:
+    if not isinstance(data, dict):
+        return getattr(data, "kind", None)
+    keys = set(data)
+    for kind, marker in STAGE_KINDS.items():
+        if marker & keys:
+            return kind
+    return None
+
+
+# The key that tells a stage's kind.
+STAGE_KINDS = {"map": {"steps", "part_records"}, "tokenize": {"tokenizer"}}
+StageSpec = Annotated[
+    Annotated[MapStageSpec, Tag("map")] | Annotated[TokenizeStageSpec, Tag("tokenize")],
+    Discriminator(_stage_kind, custom_error_type="stage_kind",
+                  custom_error_message="a stage needs `steps` (a map stage) or `tokenizer` (a tokenize stage)"),
+]
+
+
 class JobSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -69,7 +115,7 @@ class JobSpec(BaseModel):
     seed: int = 0
     output: str
     input: InputConfig
-    stages: list[MapStageSpec] = Field(min_length=1)
+    stages: list[StageSpec] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _unique_stage_names(self) -> JobSpec:
@@ -109,7 +155,10 @@ def _resolve(base: Path, p: str) -> str:
 def format_validation_error(e: ValidationError) -> str:
     lines = []
     for err in e.errors():
-        loc = ".".join(str(x) for x in err["loc"])
+        parts = list(err["loc"])
+        if len(parts) > 2 and parts[0] == "stages" and parts[2] in STAGE_KINDS:
+            del parts[2]  # the union's tag, not a field the user wrote
+        loc = ".".join(str(x) for x in parts)
         msg = err["msg"].removeprefix("Value error, ")
         lines.append(f"{loc}: {msg}" if loc else msg)
     return "\n".join(lines)

@@ -6,6 +6,7 @@ import json
 import re
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +17,7 @@ from cc_cleaner.pipeline.readers import expand_paths
 from cc_cleaner.pipeline.schema import make_doc_id
 from cc_cleaner.pipeline.step import StepContext, get_step
 from cc_cleaner.pipeline.store import Store
-from cc_cleaner.pipeline.task import MapTask, run_map_task, task_marker
+from cc_cleaner.pipeline.task import MapTask
 
 if TYPE_CHECKING:
     from cc_cleaner.jobs.spec import Job
@@ -61,13 +62,22 @@ def check_stage_hashes(job: Job, store: Store, restart_index: int | None) -> Non
             break
         rel = f"{state_dir(stage.name)}/config_hash"
         # A stage that finished no part yet has nothing to protect: its config may change freely.
-        if store.exists(rel) and store.fs.glob(store.path(state_dir(stage.name), "parts", "*", "*.done")):
+        if store.exists(rel) and store.fs.glob(store.path(state_dir(stage.name), "**", "*.done")):
             old = store.read_text(rel).strip()
             if old != job.stage_hash(i):
                 raise JobStateError(
                     f"stage {stage.name!r} changed since it ran in {job.output} "
                     f"(config hash {old} -> {job.stage_hash(i)}); "
                     f"re-run it and the stages after it with --restart-from {stage.name}")
+
+
+def upstream_groups(store: Store, stage: str) -> dict[str, list[str]]:
+    """A finished stage's data files grouped by the task that wrote them, in part order."""
+    groups: dict[str, list[str]] = {}
+    for rel in store.list(f"{stage}/data", ".parquet"):
+        tid = _PART_SUFFIX.sub("", rel.rsplit("/", 1)[-1])
+        groups.setdefault(tid, []).append(store.path(rel))
+    return dict(sorted(groups.items()))
 
 
 def plan_stage(job: Job, store: Store, index: int) -> list[MapTask]:
@@ -82,13 +92,35 @@ def plan_stage(job: Job, store: Store, index: int) -> list[MapTask]:
         if not paths:
             raise FileNotFoundError(f"input.paths matched no files: {', '.join(spec.input.paths)}")
         return [MapTask(task_id=task_id_for(p), inputs=(p,), input_cfg=spec.input, **common) for p in paths]
-    prev = spec.stages[index - 1].name
-    groups: dict[str, list[str]] = {}
-    for rel in store.list(f"{prev}/data", ".parquet"):
-        tid = _PART_SUFFIX.sub("", rel.rsplit("/", 1)[-1])
-        groups.setdefault(tid, []).append(store.path(rel))
-    return [MapTask(task_id=tid, inputs=tuple(files), input_cfg=None, **common)
-            for tid, files in sorted(groups.items())]
+    groups = upstream_groups(store, spec.stages[index - 1].name)
+    return [MapTask(task_id=tid, inputs=tuple(files), input_cfg=None, **common) for tid, files in groups.items()]
+
+
+Planner = Callable[[], list[Any]]
+
+
+def stage_phases(job: Job, store: Store, index: int) -> list[tuple[str, Planner]]:
+    """A stage's phases in order; each phase's tasks are planned once the phase before it is done."""
+    stage = job.spec.stages[index]
+    if stage.kind == "map":
+        def plan() -> list[Any]:
+            tasks = plan_stage(job, store, index)
+            if tasks:
+                preflight(tasks[0])
+            return tasks
+        return [("map", plan)]
+    if index == 0:
+        raise ValueError(f"stage {stage.name!r} ({stage.kind}) needs a stage before it")
+    if stage.kind == "tokenize":
+        from cc_cleaner.pipeline.tokenize import tokenize_phases
+
+        return tokenize_phases(job, store, index)
+    raise ValueError(f"stage {stage.name!r}: unknown kind {stage.kind!r}")
+
+
+def execute(task: Any) -> Any:
+    """What an engine runs: every task kind is a picklable object with ``run()``."""
+    return task.run()
 
 
 class StepSetupError(RuntimeError):
@@ -128,30 +160,36 @@ def run_stage(job: Job, store: Store, engine: Engine, index: int, progress: bool
     stage = job.spec.stages[index]
     sdir = state_dir(stage.name)
     if store.exists(f"{sdir}/_SUCCESS"):
-        tasks = json.loads(store.read_text(f"{sdir}/tasks.json"))
-        return StageReport(stage.name, len(tasks), 0, skipped=True)
-    tasks = plan_stage(job, store, index)
-    if tasks:
-        preflight(tasks[0])
-    store.write_text(f"{sdir}/config_hash", job.stage_hash(index))
-    store.write_text(f"{sdir}/tasks.json", json.dumps([t.task_id for t in tasks], indent=0))
-    store.clean_temp(stage.name)
-    todo = [t for t in tasks if not store.exists(task_marker(stage.name, t.task_id))]
-    rep = StageReport(stage.name, len(tasks), len(todo))
+        phases = json.loads(store.read_text(f"{sdir}/phases.json"))
+        return StageReport(stage.name, sum(len(p["tasks"]) for p in phases), 0, skipped=True)
+    rep = StageReport(stage.name, 0, 0)
     t0 = time.perf_counter()
-    bar = tqdm(total=len(tasks), initial=len(tasks) - len(todo), desc=stage.name, unit="task",
-               disable=not progress, file=sys.stderr, dynamic_ncols=True)
+    recorded: list[dict[str, Any]] = []
+    store.clean_temp(stage.name)
+    for phase, planner in stage_phases(job, store, index):
+        tasks = planner()
+        if not recorded:  # the stage's config is recorded once its first phase could be planned
+            store.write_text(f"{sdir}/config_hash", job.stage_hash(index))
+        recorded.append({"phase": phase, "tasks": [t.marker for t in tasks]})
+        store.write_text(f"{sdir}/phases.json", json.dumps(recorded, indent=0))
+        todo = [t for t in tasks if not store.exists(t.marker)]
+        rep.tasks += len(tasks)
+        rep.ran += len(todo)
+        label = stage.name if phase == "map" else f"{stage.name}:{phase}"
+        bar = tqdm(total=len(tasks), initial=len(tasks) - len(todo), desc=label, unit="task",
+                   disable=not progress, file=sys.stderr, dynamic_ncols=True)
 
-    def on_done(task: MapTask, res: dict[str, int]) -> None:
-        rep.docs_in += res.get("docs_in", 0)
-        rep.docs_out += res.get("docs_out", 0)
-        bar.update(1)
-        bar.set_postfix(docs=rep.docs_in, docs_per_s=f"{rep.docs_in / max(1e-9, time.perf_counter() - t0):.0f}")
+        def on_done(task: Any, res: dict[str, int], bar: tqdm = bar) -> None:
+            rep.docs_in += res.get("docs_in", 0)
+            rep.docs_out += res.get("docs_out", 0)
+            bar.update(1)
+            rate = rep.docs_in / max(1e-9, time.perf_counter() - t0)
+            bar.set_postfix(docs=rep.docs_in, docs_per_s=f"{rate:.0f}")
 
-    try:
-        engine.run(todo, run_map_task, on_done)
-    finally:
-        bar.close()
+        try:
+            engine.run(todo, execute, on_done)
+        finally:
+            bar.close()
     rep.seconds = time.perf_counter() - t0
     store.write_text(f"{sdir}/_SUCCESS", "")
     return rep

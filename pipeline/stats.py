@@ -61,6 +61,7 @@ class PartStats:
     bytes_in: int = 0
     docs_out: int = 0
     bytes_out: int = 0
+    tokens_out: int = 0
     seconds: float = 0.0
     errors: dict[str, int] = field(default_factory=dict)
     skipped: dict[str, int] = field(default_factory=dict)
@@ -72,12 +73,13 @@ class PartStats:
 
 def merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
     """Add up part stats (as loaded from JSON) of one stage."""
-    total: dict[str, Any] = {"docs_in": 0, "bytes_in": 0, "docs_out": 0, "bytes_out": 0, "seconds": 0.0,
+    total: dict[str, Any] = {"docs_in": 0, "bytes_in": 0, "docs_out": 0, "bytes_out": 0, "tokens_out": 0,
+                             "seconds": 0.0,
                              "errors": Counter(), "skipped": Counter(), "parts": len(parts), "steps": {}}
     order: list[str] = []
     for p in parts:
-        for k in ("docs_in", "bytes_in", "docs_out", "bytes_out", "seconds"):
-            total[k] += p[k]
+        for k in ("docs_in", "bytes_in", "docs_out", "bytes_out", "tokens_out", "seconds"):
+            total[k] += p.get(k, 0)
         total["errors"].update(p["errors"])
         total["skipped"].update(p["skipped"])
         for s in p["steps"]:

@@ -42,9 +42,11 @@ class Store:
     def write_text(self, rel: str, text: str) -> None:
         self.write_bytes(rel, text.encode("utf-8"))
 
-    def write_table(self, rel: str, table: pa.Table, row_group_rows: int = 4096) -> None:
+    def write_table(self, rel: str, table: pa.Table, row_group_rows: int = 4096, fast: bool = False) -> None:
+        """``fast``: LZ4 for short-lived intermediates (shuffle files), zstd otherwise."""
         buf = io.BytesIO()
-        pq.write_table(table, buf, row_group_size=row_group_rows, **PARQUET_OPTS)
+        opts = {"compression": "lz4"} if fast else PARQUET_OPTS
+        pq.write_table(table, buf, row_group_size=row_group_rows, **opts)
         self.write_bytes(rel, buf.getvalue())
 
     def read_text(self, rel: str) -> str:

@@ -36,6 +36,13 @@ class MapTask:
     ctx: StepContext = field(default_factory=StepContext)
     part_records: int = 2000
 
+    @property
+    def marker(self) -> str:
+        return task_marker(self.stage, self.task_id)
+
+    def run(self) -> dict[str, int]:
+        return run_map_task(self)
+
     def describe(self) -> str:
         shown = ", ".join(self.inputs[:3]) + (" ..." if len(self.inputs) > 3 else "")
         return f"stage {self.stage!r} task {self.task_id} (input: {shown})"

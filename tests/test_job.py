@@ -65,14 +65,19 @@ def test_quickstart_outputs(quickstart_out: Path):
 
 
 def test_status_and_stats(quickstart_out: Path):
-    assert "2/2 tasks done" in cli("status", str(quickstart_out)) and "finished" in cli("status", str(quickstart_out))
+    assert "map 2/2" in cli("status", str(quickstart_out)) and "finished" in cli("status", str(quickstart_out))
     out = cli("stats", str(quickstart_out))
     assert "extract" in out and "binary_payload=1" in out and "revisit=1" in out
-    st = json.loads(cli("stats", str(quickstart_out), "--json"))[0]
+    stages = json.loads(cli("stats", str(quickstart_out), "--json"))
+    st = stages[0]
     docs = read_rows(quickstart_out / "extract" / "data")
     assert st["docs_out"] == len(docs)
     for s in st["steps"]:
         assert s["docs_in"] == s["docs_out"] + sum(s["drops"].values())
+    manifest = json.loads((quickstart_out / "tokenize" / "manifest.json").read_text())
+    tok = stages[-1]
+    assert tok["stage"] == "tokenize" and tok["docs_in"] == len(docs) == manifest["total_docs"]
+    assert tok["tokens_out"] == manifest["total_tokens"]
 
 
 def test_rerun_skips_and_changed_config_is_an_error(quickstart_out: Path, tmp_path: Path):

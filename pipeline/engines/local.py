@@ -34,10 +34,15 @@ class LocalEngine:
             self._pool = ProcessPoolExecutor(self.workers, mp_context=mp.get_context("spawn"))
         return self._pool
 
-    def _reset_pool(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
+    def _reset_pool(self, kill: bool = False) -> None:
+        """Drop the pool; ``kill`` stops workers still running tasks (the job is failing)."""
+        if self._pool is None:
+            return
+        if kill:
+            for proc in list(getattr(self._pool, "_processes", {}).values()):
+                proc.terminate()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pool = None
 
     def run(self, tasks: Sequence[Any], fn: Callable[[Any], Any],
             on_done: Callable[[Any, Any], None] | None = None) -> list[Any]:
@@ -79,7 +84,7 @@ class LocalEngine:
                     suspects.extend(inflight.values())
                     self._reset_pool()
         except BaseException:
-            self._reset_pool()
+            self._reset_pool(kill=True)
             raise
         return [results[i] for i in range(len(tasks))]
 

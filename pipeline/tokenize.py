@@ -1,0 +1,230 @@
+"""The tokenize stage: tokenized Parquet shards in a seeded global shuffle, plus a manifest.
+
+Phases (each a set of idempotent tasks with completion markers):
+
+1. ``scatter``: one task per upstream task; tokenizes its documents (EOS appended) and
+   sends each to bucket ``hash(seed, stage, doc id) % buckets``, one file per upstream part.
+2. ``shards``: one task per bucket; reads the bucket's files in name order, permutes the
+   rows with a generator seeded by (seed, stage, bucket) and cuts shards of ``shard_tokens``.
+3. ``manifest``: one task; lists shards with token/document counts and sha256, the
+   tokenizer's identity and hash, the seed and the stage's config hash.
+
+A bucket's rows are held in memory by its task: about ``shard_tokens`` x 4 bytes of token ids
+with the default bucket count (one bucket per expected shard).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import math
+import time
+import zlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import xxhash
+
+from cc_cleaner.pipeline.stats import PartStats, StepStats
+from cc_cleaner.pipeline.store import PARQUET_OPTS, Store
+from cc_cleaner.pipeline.tokenizer import TokenizerSpec, load_tokenizer
+
+if TYPE_CHECKING:
+    from cc_cleaner.jobs.spec import Job
+
+SHARD_SCHEMA = pa.schema([
+    pa.field("doc_id", pa.string()),
+    pa.field("source", pa.string()),
+    pa.field("n_tokens", pa.int32()),
+    pa.field("input_ids", pa.list_(pa.uint32())),
+])
+
+
+def bucket_of(ids: list[str], seed: int, stage: str, buckets: int) -> np.ndarray:
+    prefix = f"{seed}:{stage}:".encode()
+    return np.fromiter((xxhash.xxh64_intdigest(prefix + i.encode()) % buckets for i in ids), dtype=np.int64,
+                       count=len(ids))
+
+
+@dataclass(frozen=True)
+class ScatterTask:
+    output: str
+    stage: str
+    task_id: str
+    inputs: tuple[str, ...]
+    tokenizer: TokenizerSpec
+    base_dir: str
+    seed: int
+    buckets: int
+    batch_docs: int
+
+    @property
+    def marker(self) -> str:
+        return f"_state/{self.stage}/scatter/{self.task_id}.done"
+
+    def describe(self) -> str:
+        return f"stage {self.stage!r} scatter task {self.task_id} (input: {self.inputs[0]} ...)"
+
+    def run(self) -> dict[str, int]:
+        store = Store(self.output)
+        tok = load_tokenizer(self.tokenizer, self.base_dir)
+        docs = 0
+        for path in self.inputs:
+            t0 = time.perf_counter()
+            name = path.rsplit("/", 1)[-1].removesuffix(".parquet")
+            with store.fs.open(path, "rb") as f:
+                table = pq.read_table(f, columns=["id", "source", "text"])
+            pieces = []
+            for start in range(0, table.num_rows, self.batch_docs):
+                batch = table.slice(start, self.batch_docs)
+                values, offsets = tok.encode_batch(batch["text"].to_pylist())
+                ids = pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), pa.array(values, pa.uint32()))
+                pieces.append(pa.table([batch["id"], batch["source"],
+                                        pa.array(np.diff(offsets).astype(np.int32)), ids], schema=SHARD_SCHEMA))
+            rows = (pa.concat_tables(pieces) if pieces else SHARD_SCHEMA.empty_table()).combine_chunks()
+            bucket = bucket_of(rows["doc_id"].to_pylist(), self.seed, self.stage, self.buckets)
+            for b in np.unique(bucket):
+                part = rows.filter(pa.array(bucket == b))
+                store.write_table(f"{self.stage}/_shuffle/b{int(b):05d}/{name}.parquet", part, fast=True)
+            st = PartStats(self.stage, self.task_id, 0, docs_in=rows.num_rows, docs_out=rows.num_rows,
+                           bytes_in=int(pc.sum(pc.binary_length(table["text"])).as_py() or 0))
+            st.tokens_out = int(pc.sum(rows["n_tokens"]).as_py() or 0)
+            st.bytes_out = st.tokens_out * 4
+            st.steps.append(StepStats("tokenize", docs_in=rows.num_rows, docs_out=rows.num_rows,
+                                      bytes_in=st.bytes_in, bytes_out=st.bytes_in,
+                                      counters={"tokens": st.tokens_out}))
+            st.seconds = time.perf_counter() - t0
+            store.write_text(f"{self.stage}/stats/{name}.json", st.to_json())
+            docs += rows.num_rows
+        store.write_text(self.marker, "")
+        return {"docs_in": docs, "docs_out": docs}
+
+
+@dataclass(frozen=True)
+class BucketTask:
+    output: str
+    stage: str
+    bucket: int
+    seed: int
+    shard_tokens: int
+    row_group_tokens: int
+
+    @property
+    def marker(self) -> str:
+        return f"_state/{self.stage}/shards/b{self.bucket:05d}.done"
+
+    def describe(self) -> str:
+        return f"stage {self.stage!r} shard task for bucket {self.bucket}"
+
+    def run(self) -> dict[str, int]:
+        store = Store(self.output)
+        files = store.list(f"{self.stage}/_shuffle/b{self.bucket:05d}", ".parquet")
+        tables = [store.read_table(rel) for rel in files]
+        # One chunk: take() on a chunked list column is several times slower.
+        rows = (pa.concat_tables(tables) if tables else SHARD_SCHEMA.empty_table()).combine_chunks()
+        rng = np.random.default_rng([self.seed, zlib.crc32(self.stage.encode()), self.bucket])
+        rows = rows.take(pa.array(rng.permutation(rows.num_rows)))
+        cum = np.cumsum(rows["n_tokens"].to_numpy())
+        shards = []
+        start, k = 0, 0
+        while start < rows.num_rows:
+            base = cum[start - 1] if start else 0
+            end = int(np.searchsorted(cum, base + self.shard_tokens, side="left")) + 1
+            end = min(max(end, start + 1), rows.num_rows)
+            shard = rows.slice(start, end - start)
+            name = f"b{self.bucket:05d}-{k:05d}.parquet"
+            data = shard_bytes(shard, self.row_group_tokens)
+            store.write_bytes(f"{self.stage}/shards/{name}", data)
+            shards.append({"file": f"shards/{name}", "docs": shard.num_rows,
+                           "tokens": int(pc.sum(shard["n_tokens"]).as_py() or 0),
+                           "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()})
+            start, k = end, k + 1
+        store.write_text(f"{self.stage}/_shuffle/info/b{self.bucket:05d}.json", json.dumps(shards))
+        store.write_text(self.marker, "")
+        return {}  # documents were counted by the scatter phase
+
+
+def shard_bytes(shard: pa.Table, row_group_tokens: int) -> bytes:
+    mean = max(1.0, (pc.sum(shard["n_tokens"]).as_py() or 0) / max(1, shard.num_rows))
+    buf = io.BytesIO()
+    # Token ids do not dictionary-encode well: trying costs time and bytes.
+    pq.write_table(shard, buf, row_group_size=max(1, int(row_group_tokens / mean)),
+                   **{**PARQUET_OPTS, "use_dictionary": ["doc_id", "source"]})
+    return buf.getvalue()
+
+
+@dataclass(frozen=True)
+class ManifestTask:
+    output: str
+    stage: str
+    buckets: int
+    info: dict[str, Any]  # tokenizer identity, seed, config hash, job name
+
+    @property
+    def marker(self) -> str:
+        return f"_state/{self.stage}/manifest/manifest.done"
+
+    def describe(self) -> str:
+        return f"stage {self.stage!r} manifest"
+
+    def run(self) -> dict[str, int]:
+        store = Store(self.output)
+        shards = []
+        for b in range(self.buckets):
+            rel = f"{self.stage}/_shuffle/info/b{b:05d}.json"
+            if store.exists(rel):
+                shards += json.loads(store.read_text(rel))
+        manifest = {"format": "cc-cleaner-shards/1", **self.info, "buckets": self.buckets,
+                    "total_tokens": sum(s["tokens"] for s in shards), "total_docs": sum(s["docs"] for s in shards),
+                    "columns": {"input_ids": "list<uint32>, EOS appended", "doc_id": "string",
+                                "source": "string", "n_tokens": "int32"},
+                    "shards": shards}
+        store.write_text(f"{self.stage}/manifest.json", json.dumps(manifest, indent=1, ensure_ascii=False))
+        store.write_text(self.marker, "")
+        return {}
+
+
+def estimated_buckets(store: Store, files: list[str], shard_tokens: int) -> int:
+    """About one bucket per expected shard, from the upstream text size (~4 bytes a token)."""
+    text_bytes = 0
+    for path in files:
+        with store.fs.open(path, "rb") as f:
+            md = pq.ParquetFile(f).metadata
+        names = [md.schema.column(i).name for i in range(md.num_columns)]
+        if "text" in names:
+            col = names.index("text")
+            text_bytes += sum(md.row_group(r).column(col).total_uncompressed_size for r in range(md.num_row_groups))
+    return max(1, min(10_000, math.ceil(text_bytes / 4 / shard_tokens)))
+
+
+def tokenize_phases(job: Job, store: Store, index: int) -> list[tuple[str, Any]]:
+    from cc_cleaner.pipeline.runner import upstream_groups
+
+    stage = job.spec.stages[index]
+    groups = upstream_groups(store, job.spec.stages[index - 1].name)
+    files = [f for fs in groups.values() for f in fs]
+    buckets = stage.buckets or estimated_buckets(store, files, stage.shard_tokens)
+
+    def scatter() -> list[ScatterTask]:
+        tok = load_tokenizer(stage.tokenizer, job.base_dir)  # fails here, in the driver, if it cannot load
+        del tok
+        return [ScatterTask(job.output, stage.name, tid, tuple(fs), stage.tokenizer, job.base_dir, job.spec.seed,
+                            buckets, stage.batch_docs) for tid, fs in groups.items()]
+
+    def shards() -> list[BucketTask]:
+        return [BucketTask(job.output, stage.name, b, job.spec.seed, stage.shard_tokens, stage.row_group_tokens)
+                for b in range(buckets)]
+
+    def manifest() -> list[ManifestTask]:
+        tok = load_tokenizer(stage.tokenizer, job.base_dir)
+        info = {"job": job.spec.name, "stage": stage.name, "seed": job.spec.seed,
+                "config_hash": job.stage_hash(index), "tokenizer": tok.identity(),
+                "shard_tokens": stage.shard_tokens}
+        return [ManifestTask(job.output, stage.name, buckets, info)]
+
+    return [("scatter", scatter), ("shards", shards), ("manifest", manifest)]
