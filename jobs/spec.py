@@ -23,6 +23,8 @@ from pydantic import (
     model_validator,
 )
 
+from cc_cleaner.dedup.docs import DedupDocsSpec
+from cc_cleaner.dedup.strings import DedupStringsSpec
 from cc_cleaner.pipeline.readers import InputConfig
 from cc_cleaner.pipeline.step import step_class
 from cc_cleaner.pipeline.tokenizer import TokenizerSpec
@@ -100,11 +102,14 @@ def _stage_kind(data: Any) -> str | None:
 
 
 # The key that tells a stage's kind.
-STAGE_KINDS = {"map": {"steps", "part_records"}, "tokenize": {"tokenizer"}}
+STAGE_KINDS = {"map": {"steps", "part_records"}, "tokenize": {"tokenizer"}, "dedup_docs": {"minhash", "exact"},
+               "dedup_strings": {"lines", "substrings"}}
 StageSpec = Annotated[
-    Annotated[MapStageSpec, Tag("map")] | Annotated[TokenizeStageSpec, Tag("tokenize")],
+    Annotated[MapStageSpec, Tag("map")] | Annotated[TokenizeStageSpec, Tag("tokenize")]
+    | Annotated[DedupDocsSpec, Tag("dedup_docs")] | Annotated[DedupStringsSpec, Tag("dedup_strings")],
     Discriminator(_stage_kind, custom_error_type="stage_kind",
-                  custom_error_message="a stage needs `steps` (a map stage) or `tokenizer` (a tokenize stage)"),
+                  custom_error_message="a stage needs `steps` (map), `tokenizer` (tokenize), `minhash`/`exact` "
+                                       "(document dedup) or `lines`/`substrings` (string dedup)"),
 ]
 
 

@@ -115,6 +115,14 @@ def stage_phases(job: Job, store: Store, index: int) -> list[tuple[str, Planner]
         from cc_cleaner.pipeline.tokenize import tokenize_phases
 
         return tokenize_phases(job, store, index)
+    if stage.kind == "dedup_docs":
+        from cc_cleaner.dedup.docs import dedup_docs_phases
+
+        return dedup_docs_phases(job, store, index)
+    if stage.kind == "dedup_strings":
+        from cc_cleaner.dedup.strings import dedup_strings_phases
+
+        return dedup_strings_phases(job, store, index)
     raise ValueError(f"stage {stage.name!r}: unknown kind {stage.kind!r}")
 
 

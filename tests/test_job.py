@@ -74,9 +74,15 @@ def test_status_and_stats(quickstart_out: Path):
     assert st["docs_out"] == len(docs)
     for s in st["steps"]:
         assert s["docs_in"] == s["docs_out"] + sum(s["drops"].values())
+    # Every stage's output is the next one's input.
+    for a, b in zip(stages, stages[1:], strict=False):
+        assert a["docs_out"] == b["docs_in"], (a["stage"], b["stage"])
+    dedup = stages[1]
+    assert dedup["steps"][0]["drops"] == {"exact_duplicate": 5, "near_duplicate": 3}
     manifest = json.loads((quickstart_out / "tokenize" / "manifest.json").read_text())
     tok = stages[-1]
-    assert tok["stage"] == "tokenize" and tok["docs_in"] == len(docs) == manifest["total_docs"]
+    final = read_rows(quickstart_out / "dedup_strings" / "data")
+    assert tok["stage"] == "tokenize" and tok["docs_in"] == len(final) == manifest["total_docs"] == 14
     assert tok["tokens_out"] == manifest["total_tokens"]
 
 

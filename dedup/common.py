@@ -1,0 +1,75 @@
+"""What the dedup stages share: reading an upstream task's documents, writing kept/rejected parts."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import Counter
+from collections.abc import Iterator
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import xxhash
+
+from cc_cleaner.pipeline.schema import with_reason
+from cc_cleaner.pipeline.stats import PartStats, StepStats, doc_bytes
+from cc_cleaner.pipeline.store import Store
+from cc_cleaner.pipeline.text import script_language
+
+_SPACE = re.compile(r"\s+")
+
+
+def part_name(path: str) -> str:
+    """The upstream part's file name without .parquet: dedup outputs keep the same part names."""
+    return path.rsplit("/", 1)[-1].removesuffix(".parquet")
+
+
+def read_parts(store: Store, files: tuple[str, ...], columns: list[str] | None = None) -> Iterator[tuple[str, pa.Table]]:
+    for path in files:
+        with store.fs.open(path, "rb") as f:
+            yield part_name(path), pq.read_table(f, columns=columns)
+
+
+def languages(table: pa.Table) -> list[str]:
+    if "lang" in table.column_names:
+        return [lang or "und" for lang in table["lang"].to_pylist()]
+    return [script_language(t or "") for t in table["text"].to_pylist()]
+
+
+def normalized_hash(text: str) -> int:
+    """Hash of the text lower-cased with runs of white space folded: exact-duplicate identity."""
+    return xxhash.xxh3_64_intdigest(_SPACE.sub(" ", text.lower()).strip().encode("utf-8", "surrogatepass"))
+
+
+def write_part(store: Store, stage: str, task: str, name: str, kept: pa.Table, rejected: pa.Table | None,
+               step: str, seconds: float, counters: dict[str, int] | None = None,
+               docs_in: pa.Table | None = None) -> PartStats:
+    """Write one part's kept and rejected documents and its stats (as a map stage would)."""
+    store.write_table(f"{stage}/data/{name}.parquet", kept)
+    n_rej = rejected.num_rows if rejected is not None else 0
+    if n_rej:
+        store.write_table(f"{stage}/rejected/{name}.parquet", rejected)
+    source = docs_in if docs_in is not None else kept
+    st = PartStats(stage, task, 0, docs_in=kept.num_rows + n_rej, docs_out=kept.num_rows,
+                   bytes_in=doc_bytes(source) + (doc_bytes(rejected) if docs_in is None and n_rej else 0),
+                   bytes_out=doc_bytes(kept), seconds=seconds)
+    drops = dict(Counter(rejected["reason"].to_pylist())) if n_rej else {}
+    st.steps.append(StepStats(step, docs_in=st.docs_in, docs_out=st.docs_out, bytes_in=st.bytes_in,
+                              bytes_out=st.bytes_out, seconds=seconds, drops=drops, counters=counters or {}))
+    store.write_text(f"{stage}/stats/{name}.json", st.to_json())
+    return st
+
+
+def split_rejected(table: pa.Table, reasons: list[str | None], step: str) -> tuple[pa.Table, pa.Table]:
+    keep = pa.array([r is None for r in reasons])
+    rejected = table.filter(pc.invert(keep))
+    return table.filter(keep), with_reason(rejected, step, [r for r in reasons if r is not None])
+
+
+class Timer:
+    def __init__(self) -> None:
+        self.t0 = time.perf_counter()
+
+    def __call__(self) -> float:
+        return time.perf_counter() - self.t0

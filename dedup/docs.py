@@ -1,0 +1,367 @@
+"""Document-level dedup: exact (normalized text) and MinHash-LSH near-duplicates.
+
+Phases, each a set of idempotent tasks (the shuffles are files, see ``pipeline.shuffle``):
+
+1. ``signatures`` (one task per upstream task): exact hash, shingles, MinHash signature and
+   band hashes per document; records scattered by band hash.
+2. ``candidates`` (one per partition): documents sharing a band (or exact) hash become a *star*
+   (first id -> each other), not all pairs; MinHash pairs go to verification.
+3. ``fetch`` + ``verify`` (when ``verify: true``): each upstream task sends the shingle sets of
+   its documents that take part in a candidate pair to the pair's verify partition, which keeps
+   the pairs whose exact Jaccard similarity reaches the threshold.
+4. ``components`` (one task): connected components over the surviving edges by vectorised
+   label propagation; in each cluster one document is kept (longest text, ties by id; or a
+   seeded random pick), the others are dropped as ``exact_duplicate`` or ``near_duplicate``.
+   This task holds every *edge* (not every document) in memory: about 40 bytes per edge plus
+   ~80 bytes per clustered document, so ~1 billion edges need ~64 GB; beyond that, run the
+   stage per crawl slice or raise ``threshold``. Edges are at most (docs in clusters) x bands.
+5. ``write`` (one per upstream task): kept documents with ``dup_cluster`` / ``dup_cluster_size``,
+   dropped ones to ``rejected/`` with the id of the copy that was kept.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pyarrow as pa
+import xxhash
+from pydantic import BaseModel, ConfigDict, Field
+
+from cc_cleaner.dedup.common import Timer, languages, normalized_hash, read_parts, split_rejected, write_part
+from cc_cleaner.dedup.minhash import (
+    Permutations,
+    band_hashes,
+    jaccard,
+    optimal_bands,
+    shingle_hashes,
+    signature,
+)
+from cc_cleaner.pipeline.shuffle import gather, scatter
+from cc_cleaner.pipeline.store import Store
+
+if TYPE_CHECKING:
+    from cc_cleaner.jobs.spec import Job
+
+EXACT_BAND = -1
+
+
+class MinHashSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # One shingle for all, or per language with a "default": word_<n>gram or char_<n>gram.
+    shingle: str | dict[str, str] = {"default": "word_5gram", "zh": "char_5gram", "ja": "char_5gram",
+                                     "th": "char_5gram"}
+    threshold: float = Field(default=0.8, gt=0, le=1)
+    permutations: int = Field(default=128, ge=8, le=1024)
+    bands: int | None = Field(default=None, gt=0)  # default: datasketch's optimum for the threshold
+    rows: int | None = Field(default=None, gt=0)
+    verify: bool = True  # keep only candidate pairs whose exact Jaccard reaches the threshold
+    # Weight of missed pairs against false candidates when choosing bands x rows. Verification
+    # removes false candidates, so by default it favours recall (0.5 without verification).
+    false_negative_weight: float | None = Field(default=None, gt=0, lt=1)
+
+    def shingle_for(self, lang: str) -> str:
+        if isinstance(self.shingle, str):
+            return self.shingle
+        return self.shingle.get(lang, self.shingle.get("default", "word_5gram"))
+
+    def band_rows(self) -> tuple[int, int]:
+        if self.bands and self.rows:
+            if self.bands * self.rows > self.permutations:
+                raise ValueError("bands x rows exceeds permutations")
+            return self.bands, self.rows
+        fn = self.false_negative_weight or (0.9 if self.verify else 0.5)
+        return optimal_bands(self.threshold, self.permutations, fn)
+
+
+class DedupDocsSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    exact: bool = True
+    minhash: MinHashSpec | None = MinHashSpec()
+    keep: Literal["longest", "random"] = "longest"
+    partitions: int = Field(default=16, gt=0)
+    examples: int = Field(default=20, ge=0)  # largest clusters listed in clusters.json
+
+    @property
+    def kind(self) -> str:
+        return "dedup_docs"
+
+
+RECORD = pa.schema([("key", pa.uint64()), ("band", pa.int16()), ("doc_id", pa.string()), ("home", pa.int32()),
+                    ("length", pa.int64()), ("exact", pa.uint64())])
+EDGE = pa.schema([("a", pa.string()), ("b", pa.string()), ("a_home", pa.int32()), ("b_home", pa.int32()),
+                  ("a_len", pa.int64()), ("b_len", pa.int64()), ("a_exact", pa.uint64()), ("b_exact", pa.uint64()),
+                  ("kind", pa.string())])
+
+
+def key_hash(strings: list[str]) -> np.ndarray:
+    return np.fromiter((xxhash.xxh3_64_intdigest(s.encode()) for s in strings), dtype=np.uint64, count=len(strings))
+
+
+@dataclass(frozen=True)
+class DedupTask:
+    output: str
+    stage: str
+    phase: str
+    index: int  # upstream task number or partition
+    spec: DedupDocsSpec
+    seed: int
+    homes: tuple[str, ...]  # upstream task ids, in order
+    inputs: tuple[tuple[str, ...], ...] = field(default=())  # upstream files per home
+
+    @property
+    def marker(self) -> str:
+        return f"_state/{self.stage}/{self.phase}/{self.index:05d}.done"
+
+    def describe(self) -> str:
+        what = self.homes[self.index] if self.phase in ("signatures", "fetch", "write") else f"partition {self.index}"
+        return f"stage {self.stage!r} {self.phase} task ({what})"
+
+    def run(self) -> dict[str, int]:
+        store = Store(self.output)
+        res = getattr(self, f"_{self.phase}")(store)
+        store.write_text(self.marker, "")
+        return res or {}
+
+    # -- 1 ----------------------------------------------------------------------------------
+    def _signatures(self, store: Store) -> dict[str, int]:
+        mh = self.spec.minhash
+        perms = Permutations.make(mh.permutations, self.seed) if mh else None
+        bands, rows = mh.band_rows() if mh else (0, 0)
+        pieces = []
+        n = 0
+        for _, t in read_parts(store, self.inputs[self.index]):
+            texts = t["text"].to_pylist()
+            ids = t["id"].to_pylist()
+            n += len(ids)
+            lengths = np.fromiter((len(x) for x in texts), dtype=np.int64, count=len(texts))
+            exact = np.fromiter((normalized_hash(x) for x in texts), dtype=np.uint64, count=len(texts))
+            home = np.full(len(ids), self.index, dtype=np.int32)
+            if self.spec.exact:
+                pieces.append(pa.table([pa.array(exact), pa.array(np.full(len(ids), EXACT_BAND, np.int16)), ids,
+                                        pa.array(home), pa.array(lengths), pa.array(exact)], schema=RECORD))
+            if mh and ids:
+                langs = languages(t)
+                sigs = np.stack([signature(shingle_hashes(x, mh.shingle_for(lang)), perms)
+                                 for x, lang in zip(texts, langs, strict=True)])
+                bh = band_hashes(sigs, bands, rows)
+                nb = bh.shape[1]
+                pieces.append(pa.table([pa.array(bh.reshape(-1)), pa.array(np.tile(np.arange(nb, dtype=np.int16),
+                                                                                    len(ids))),
+                                        pa.array(np.repeat(np.array(ids, dtype=object), nb)),
+                                        pa.array(np.repeat(home, nb)), pa.array(np.repeat(lengths, nb)),
+                                        pa.array(np.repeat(exact, nb))], schema=RECORD))
+        if pieces:
+            table = pa.concat_tables(pieces).combine_chunks()
+            keys = table["key"].to_numpy() ^ (table["band"].to_numpy().astype(np.uint64) * np.uint64(0x9E3779B1))
+            scatter(store, self.stage, "bands", f"{self.index:05d}", table, keys, self.spec.partitions)
+        return {"docs_in": n}
+
+    # -- 2 ----------------------------------------------------------------------------------
+    def _candidates(self, store: Store) -> None:
+        t = gather(store, self.stage, "bands", self.index, RECORD)
+        if t.num_rows == 0:
+            return
+        t = t.sort_by([("band", "ascending"), ("key", "ascending"), ("doc_id", "ascending")])
+        band, key = t["band"].to_numpy(), t["key"].to_numpy()
+        same = np.concatenate(([False], (band[1:] == band[:-1]) & (key[1:] == key[:-1])))
+        group_start = np.maximum.accumulate(np.where(~same, np.arange(len(same)), 0))
+        other = np.flatnonzero(same)  # rows that are not the first of their group
+        if len(other) == 0:
+            return
+        first = group_start[other]
+        cols = {c: t[c].to_numpy(zero_copy_only=False) for c in ("doc_id", "home", "length", "exact")}
+        edges = pa.table([cols["doc_id"][first], cols["doc_id"][other], cols["home"][first], cols["home"][other],
+                          cols["length"][first], cols["length"][other], cols["exact"][first], cols["exact"][other],
+                          np.where(band[other] == EXACT_BAND, "exact", "minhash")], schema=EDGE)
+        edges = _unique_edges(edges)
+        verify = self.spec.minhash is not None and self.spec.minhash.verify
+        kinds = edges["kind"].to_numpy(zero_copy_only=False)
+        direct = edges.filter(pa.array(kinds == "exact" if verify else np.ones(len(kinds), bool)))
+        if direct.num_rows:
+            scatter(store, self.stage, "edges", f"c{self.index:05d}", direct,
+                    np.zeros(direct.num_rows, np.uint64), 1)
+        if not verify:
+            return
+        cand = edges.filter(pa.array(kinds == "minhash"))
+        if not cand.num_rows:
+            return
+        vkeys = key_hash(cand["a"].to_pylist())
+        scatter(store, self.stage, "pairs", f"{self.index:05d}", cand, vkeys, self.spec.partitions)
+        vpart = (vkeys % np.uint64(self.spec.partitions)).astype(np.int32)
+        needs = pa.table({"doc_id": pa.concat_arrays([cand["a"].combine_chunks(), cand["b"].combine_chunks()]),
+                          "home": pa.concat_arrays([cand["a_home"].combine_chunks(), cand["b_home"].combine_chunks()]),
+                          "vpart": np.concatenate([vpart, vpart])})
+        scatter(store, self.stage, "needs", f"{self.index:05d}", needs,
+                needs["home"].to_numpy().astype(np.uint64), len(self.homes))
+
+    # -- 3 ----------------------------------------------------------------------------------
+    def _fetch(self, store: Store) -> None:
+        needs = gather(store, self.stage, "needs", self.index)
+        if not needs.num_rows:
+            return
+        want: dict[str, set[int]] = {}
+        for d, v in zip(needs["doc_id"].to_pylist(), needs["vpart"].to_pylist(), strict=True):
+            want.setdefault(d, set()).add(v)
+        mh = self.spec.minhash
+        ids_out, sh_out, parts = [], [], []
+        for _, t in read_parts(store, self.inputs[self.index]):
+            langs = languages(t)
+            for doc_id, text, lang in zip(t["id"].to_pylist(), t["text"].to_pylist(), langs, strict=True):
+                if doc_id in want:
+                    sh = shingle_hashes(text, mh.shingle_for(lang))
+                    for v in sorted(want.pop(doc_id)):
+                        ids_out.append(doc_id)
+                        sh_out.append(sh)
+                        parts.append(v)
+        table = pa.table({"doc_id": ids_out, "shingles": pa.array(sh_out, pa.list_(pa.uint64()))})
+        scatter(store, self.stage, "shingles", f"{self.index:05d}", table, np.array(parts, np.uint64),
+                self.spec.partitions)
+
+    # -- 3b ---------------------------------------------------------------------------------
+    def _verify(self, store: Store) -> None:
+        pairs = gather(store, self.stage, "pairs", self.index, EDGE)
+        if not pairs.num_rows:
+            return
+        sh = gather(store, self.stage, "shingles", self.index)
+        sets = {d: np.asarray(s, dtype=np.uint64) for d, s in zip(sh["doc_id"].to_pylist(),
+                                                                   sh["shingles"].to_numpy(zero_copy_only=False),
+                                                                   strict=True)}
+        th = self.spec.minhash.threshold
+        keep = [jaccard(sets[a], sets[b]) >= th for a, b in zip(pairs["a"].to_pylist(), pairs["b"].to_pylist(),
+                                                                 strict=True)]
+        kept = pairs.filter(pa.array(keep))
+        store.write_text(f"{self.stage}/_shuffle/verified/p{self.index:05d}.json",
+                         json.dumps({"candidates": pairs.num_rows, "verified": kept.num_rows}))
+        if kept.num_rows:
+            scatter(store, self.stage, "edges", f"v{self.index:05d}", kept, np.zeros(kept.num_rows, np.uint64), 1)
+
+    # -- 4 ----------------------------------------------------------------------------------
+    def _components(self, store: Store) -> None:
+        edges = gather(store, self.stage, "edges", 0, EDGE)
+        decisions = components(edges, self.spec.keep, self.seed, self.stage)
+        sizes = Counter(decisions["cluster_size"].to_pylist()) if decisions.num_rows else Counter()
+        hist = {str(k): v // k for k, v in sorted(sizes.items())}  # clusters per size
+        top = []
+        if decisions.num_rows and self.spec.examples:
+            d = decisions.sort_by([("cluster_size", "descending"), ("cluster", "ascending")])
+            seen: dict[str, list[str]] = {}
+            for c, doc, _ in zip(d["cluster"].to_pylist(), d["doc_id"].to_pylist(), d["cluster_size"].to_pylist(),
+                                 strict=True):
+                if c in seen or len(seen) < self.spec.examples:
+                    seen.setdefault(c, []).append(doc)
+            top = [{"kept": c, "size": len(m), "members": m[:50]} for c, m in seen.items()]
+        verified = [json.loads(store.read_text(r)) for r in store.list(f"{self.stage}/_shuffle/verified", ".json")]
+        summary = {"clusters": sum(hist.values()), "documents_in_clusters": decisions.num_rows,
+                   "cluster_size_histogram": hist, "largest_clusters": top,
+                   "candidate_pairs": sum(v["candidates"] for v in verified),
+                   "verified_pairs": sum(v["verified"] for v in verified),
+                   "edges": edges.num_rows}
+        store.write_text(f"{self.stage}/clusters.json", json.dumps(summary, indent=1))
+        if decisions.num_rows:
+            scatter(store, self.stage, "decisions", "components", decisions,
+                    decisions["home"].to_numpy().astype(np.uint64), len(self.homes))
+
+    # -- 5 ----------------------------------------------------------------------------------
+    def _write(self, store: Store) -> dict[str, int]:
+        dec = gather(store, self.stage, "decisions", self.index)
+        info = {d: (c, s, r) for d, c, s, r in zip(dec["doc_id"].to_pylist(), dec["cluster"].to_pylist(),
+                                                   dec["cluster_size"].to_pylist(), dec["reason"].to_pylist(),
+                                                   strict=True)} if dec.num_rows else {}
+        docs = 0
+        for name, t in read_parts(store, self.inputs[self.index]):
+            timer = Timer()
+            ids = t["id"].to_pylist()
+            rows = [info.get(i, (None, 1, None)) for i in ids]
+            t = t.append_column("dup_cluster", pa.array([r[0] for r in rows], pa.string()))
+            t = t.append_column("dup_cluster_size", pa.array([r[1] for r in rows], pa.int32()))
+            kept, rejected = split_rejected(t, [r[2] for r in rows], "dedup")
+            write_part(store, self.stage, self.homes[self.index], name, kept, rejected, "dedup", timer(),
+                       docs_in=t)
+            docs += t.num_rows
+        return {"docs_out": docs}
+
+
+def _unique_edges(edges: pa.Table) -> pa.Table:
+    """One edge per pair; an exact edge wins over a MinHash one for the same pair."""
+    if edges.num_rows == 0:
+        return edges
+    e = edges.sort_by([("a", "ascending"), ("b", "ascending"), ("kind", "ascending")])  # "exact" < "minhash"
+    a, b = e["a"].to_numpy(zero_copy_only=False), e["b"].to_numpy(zero_copy_only=False)
+    first = np.concatenate(([True], (a[1:] != a[:-1]) | (b[1:] != b[:-1])))
+    return e.filter(pa.array(first))
+
+
+def components(edges: pa.Table, keep: str, seed: int, stage: str) -> pa.Table:
+    """Per clustered document: its cluster (the kept document's id), size, and drop reason."""
+    schema = pa.schema([("doc_id", pa.string()), ("home", pa.int32()), ("cluster", pa.string()),
+                        ("cluster_size", pa.int32()), ("reason", pa.string())])
+    if edges.num_rows == 0:
+        return schema.empty_table()
+    a, b = edges["a"].to_numpy(zero_copy_only=False), edges["b"].to_numpy(zero_copy_only=False)
+    nodes, inv = np.unique(np.concatenate([a, b]), return_inverse=True)
+    u, v = inv[: len(a)], inv[len(a):]
+    attrs = {}
+    for col in ("home", "len", "exact"):
+        vals = np.concatenate([edges[f"a_{col}"].to_numpy(), edges[f"b_{col}"].to_numpy()])
+        arr = np.zeros(len(nodes), dtype=vals.dtype)
+        arr[inv] = vals
+        attrs[col] = arr
+    label = np.arange(len(nodes))
+    while True:  # min-label propagation with pointer jumping
+        m = np.minimum(label[u], label[v])
+        new = label.copy()
+        np.minimum.at(new, u, m)
+        np.minimum.at(new, v, m)
+        new = new[new]
+        while not np.array_equal(new, new[new]):
+            new = new[new]
+        if np.array_equal(new, label):
+            break
+        label = new
+    if keep == "longest":
+        score = np.lexsort((np.arange(len(nodes)), -attrs["len"]))  # longest first, then smallest id
+    else:
+        pri = np.fromiter((xxhash.xxh3_64_intdigest(f"{seed}:{stage}:{n}".encode()) for n in nodes),
+                          dtype=np.uint64, count=len(nodes))
+        score = np.lexsort((np.arange(len(nodes)), pri))
+    rank = np.empty(len(nodes), dtype=np.int64)
+    rank[score] = np.arange(len(nodes))
+    order = np.lexsort((rank, label))  # by cluster, best first
+    lab_sorted = label[order]
+    starts = np.concatenate(([True], lab_sorted[1:] != lab_sorted[:-1]))
+    keeper_pos = np.maximum.accumulate(np.where(starts, np.arange(len(order)), 0))
+    keeper = np.empty(len(nodes), dtype=np.int64)
+    keeper[order] = order[keeper_pos]
+    size = np.bincount(label, minlength=len(nodes))[label]
+    is_keeper = keeper == np.arange(len(nodes))
+    same_text = attrs["exact"] == attrs["exact"][keeper]
+    reason = np.where(is_keeper, None, np.where(same_text, "exact_duplicate", "near_duplicate"))
+    return pa.table([nodes, attrs["home"], nodes[keeper], size.astype(np.int32), reason], schema=schema)
+
+
+def dedup_docs_phases(job: Job, store: Store, index: int) -> list[tuple[str, Any]]:
+    from cc_cleaner.pipeline.runner import upstream_groups
+
+    spec: DedupDocsSpec = job.spec.stages[index]
+    groups = upstream_groups(store, job.spec.stages[index - 1].name)
+    homes = tuple(groups)
+    inputs = tuple(tuple(v) for v in groups.values())
+    if spec.minhash:
+        spec.minhash.band_rows()  # bad bands/rows fail in the driver
+
+    def tasks(phase: str, n: int) -> Any:
+        return lambda: [DedupTask(job.output, spec.name, phase, i, spec, job.spec.seed, homes, inputs)
+                        for i in range(n)]
+
+    phases = [("signatures", tasks("signatures", len(homes))), ("candidates", tasks("candidates", spec.partitions))]
+    if spec.minhash and spec.minhash.verify:
+        phases += [("fetch", tasks("fetch", len(homes))), ("verify", tasks("verify", spec.partitions))]
+    phases += [("components", tasks("components", 1)), ("write", tasks("write", len(homes)))]
+    return phases

@@ -1,0 +1,163 @@
+"""Shingles and MinHash signatures, vectorised with numpy (no per-shingle Python loop).
+
+Tokens come from one pass over the text's code points: a lookup table marks word characters,
+Han/Kana/Thai characters are tokens of their own (as in ``pipeline.text``), and each token's
+64-bit hash is a polynomial prefix-hash difference, so tokenising and hashing a document is a
+handful of array operations. Word n-gram shingles combine n consecutive token hashes; character
+n-gram shingles do the same over the non-space characters. All arithmetic wraps modulo 2^64.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+_P = np.uint64(0x100000001B3)  # odd: invertible modulo 2^64
+_P_INV = np.uint64(pow(0x100000001B3, -1, 1 << 64))
+_SHINGLE = re.compile(r"^(word|char)_(\d+)gram$")
+
+
+@lru_cache(maxsize=1)
+def _classes() -> tuple[np.ndarray, np.ndarray]:
+    """(is word character, is a one-character-token script) for every code point."""
+    cps = np.arange(0x110000)
+    word = np.zeros(0x110000, dtype=bool)
+    for cp in range(0x3400):  # below the CJK blocks: ask Python once per code point
+        word[cp] = chr(cp).isalnum() or cp == 0x5F
+    word[0x3400:] = True
+    for lo, hi in [(0x3000, 0x303F), (0xFF00, 0xFF0F), (0xFF1A, 0xFF20), (0xFE30, 0xFE4F), (0xD800, 0xDFFF),
+                   (0xE000, 0xF8FF), (0x2000, 0x206F)]:
+        word[lo:hi + 1] = False
+    single = ((cps >= 0x3040) & (cps <= 0x30FF)) | ((cps >= 0x3400) & (cps <= 0x4DBF)) | \
+             ((cps >= 0x4E00) & (cps <= 0x9FFF)) | ((cps >= 0xF900) & (cps <= 0xFAFF)) | \
+             ((cps >= 0x0E00) & (cps <= 0x0E7F))
+    word[0x0E00:0x0E80] = True
+    return word, single
+
+
+def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
+    with np.errstate(over="ignore"):
+        p = np.cumprod(np.full(n, _P, dtype=np.uint64), dtype=np.uint64)
+        q = np.cumprod(np.full(n, _P_INV, dtype=np.uint64), dtype=np.uint64)
+    return np.concatenate(([np.uint64(1)], p[:-1])), np.concatenate(([np.uint64(1)], q[:-1]))
+
+
+def _span_hashes(cp: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Hash of cp[s:e] for each span, via prefix sums of cp[j] * P^-j."""
+    n = len(cp)
+    pw, inv = _powers(n + 1)
+    with np.errstate(over="ignore"):
+        g = np.concatenate(([np.uint64(0)], np.cumsum((cp.astype(np.uint64) + np.uint64(1)) * inv[:n],
+                                                      dtype=np.uint64)))
+        return (g[ends] - g[starts]) * pw[ends - 1] + (ends - starts).astype(np.uint64)
+
+
+def token_hashes(text: str) -> np.ndarray:
+    """64-bit hashes of the lower-cased word tokens of ``text`` (CJK: one per character)."""
+    return token_spans(text)[2]
+
+
+def token_spans(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(start, end, hash) of every word token; offsets index the Python string."""
+    empty = np.empty(0, dtype=np.int64)
+    if not text:
+        return empty, empty, np.empty(0, dtype=np.uint64)
+    low = text.lower()
+    if len(low) != len(text):  # a few characters change length when lower-cased (e.g. U+0130)
+        low = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+    cp = np.frombuffer(low.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    word_tab, single_tab = _classes()
+    w = word_tab[cp]
+    single = single_tab[cp]
+    # A token starts at a word char that follows a non-word char, or at any single-char token,
+    # or right after one.
+    prev_w = np.concatenate(([False], w[:-1]))
+    prev_single = np.concatenate(([False], single[:-1]))
+    start = w & (~prev_w | single | prev_single)
+    nxt_w = np.concatenate((w[1:], [False]))
+    nxt_single = np.concatenate((single[1:], [False]))
+    end = w & (~nxt_w | single | nxt_single)
+    starts = np.flatnonzero(start)
+    ends = np.flatnonzero(end) + 1
+    return starts, ends, _span_hashes(cp, starts, ends)
+
+
+def char_hashes(text: str) -> np.ndarray:
+    cp = np.frombuffer("".join(text.lower().split()).encode("utf-32-le"), dtype=np.uint32)
+    return cp.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(1)
+
+
+def shingle_hashes(text: str, shingle: str) -> np.ndarray:
+    """Unique 64-bit shingle hashes. A text shorter than one shingle is one shingle of all it has."""
+    m = _SHINGLE.match(shingle)
+    if not m:
+        raise ValueError(f"shingle {shingle!r}: use word_<n>gram or char_<n>gram")
+    kind, n = m.group(1), int(m.group(2))
+    units = token_hashes(text) if kind == "word" else char_hashes(text)
+    if len(units) == 0:
+        return units
+    n = min(n, len(units))
+    h = units.copy()
+    with np.errstate(over="ignore"):
+        for k in range(1, n):
+            h = h[:-1] * np.uint64(0x9E3779B97F4A7C15) + units[k:]
+    return np.unique(h)
+
+
+@dataclass(frozen=True)
+class Permutations:
+    a: np.ndarray  # odd uint64 multipliers
+    b: np.ndarray
+
+    @classmethod
+    def make(cls, num_perm: int, seed: int) -> Permutations:
+        rng = np.random.default_rng([seed, 0x5151])
+        a = rng.integers(1, 2**63, size=num_perm, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+        b = rng.integers(0, 2**63, size=num_perm, dtype=np.uint64)
+        return cls(a, b)
+
+
+def signature(shingles: np.ndarray, perms: Permutations) -> np.ndarray:
+    """MinHash signature (uint32 per permutation) by multiply-shift hashing; empty -> all max."""
+    k = len(perms.a)
+    if len(shingles) == 0:
+        return np.full(k, np.iinfo(np.uint32).max, dtype=np.uint32)
+    out = np.empty(k, dtype=np.uint32)
+    step = max(1, 4_000_000 // max(1, len(shingles)))  # bound the k x |S| temporary
+    with np.errstate(over="ignore"):
+        for i in range(0, k, step):
+            vals = (perms.a[i:i + step, None] * shingles[None, :] + perms.b[i:i + step, None]) >> np.uint64(32)
+            out[i:i + step] = vals.min(axis=1)
+    return out
+
+
+def band_hashes(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """(docs x bands) uint64 hashes of each band's rows, the band index mixed in."""
+    n = sigs.shape[0]
+    out = np.zeros((n, bands), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for b in range(bands):
+            h = np.full(n, np.uint64(b + 1) * np.uint64(0xC2B2AE3D27D4EB4F), dtype=np.uint64)
+            for r in range(rows):
+                h = h * np.uint64(0x9E3779B97F4A7C15) + sigs[:, b * rows + r].astype(np.uint64)
+            out[:, b] = h ^ (h >> np.uint64(29))
+    return out
+
+
+def optimal_bands(threshold: float, num_perm: int, false_negative_weight: float = 0.5) -> tuple[int, int]:
+    """(bands, rows) minimising weighted false positive and negative probability (datasketch)."""
+    from datasketch import MinHashLSH
+
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm,
+                     weights=(1 - false_negative_weight, false_negative_weight))
+    return lsh.b, lsh.r
+
+
+def jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    if len(a) == 0 and len(b) == 0:
+        return 1.0
+    inter = len(np.intersect1d(a, b, assume_unique=True))
+    return inter / (len(a) + len(b) - inter)

@@ -1,0 +1,320 @@
+"""String-level dedup: lines repeated across the corpus, and long repeated substrings.
+
+``lines`` (CCNet-style): every line is normalised (lower case, digits -> 0, white space
+folded) and hashed; the number of *documents* holding each line is counted globally; lines held
+by more than ``max_repeats`` documents are boilerplate and are removed from every document.
+Each ``apply`` task loads the set of frequent line hashes: 8 bytes per frequent line.
+
+``substrings`` (exact substrings of at least ``min_tokens`` tokens, after Lee et al. 2022):
+documents are fingerprinted by winnowing (the minimum hash of every ``window`` consecutive
+``k``-token shingles, k = min_tokens - window + 1), which guarantees that any repeat of at
+least ``min_tokens`` tokens shares a fingerprint. For each fingerprint seen more than once,
+the occurrence in the document with the smallest seeded priority (then position) is kept and
+the others are marked; runs of marked tokens of at least ``min_tokens`` are cut from the text
+at token boundaries (never inside a character). With the default ``window: 1`` every k-gram is
+a fingerprint and the cut repeats are exact; a larger window ships ~2/(window+1) of them and may
+leave up to ``window - 1`` tokens at each end of a repeat. A ``matches`` task holds its
+partition's fingerprints: about 32 bytes x tokens x 2/(window+1) / partitions. Documents left
+empty are dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyarrow as pa
+import xxhash
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from cc_cleaner.dedup.common import Timer, read_parts, split_rejected, write_part
+from cc_cleaner.dedup.minhash import token_spans
+from cc_cleaner.pipeline.shuffle import gather, scatter
+from cc_cleaner.pipeline.stats import PartStats
+from cc_cleaner.pipeline.store import Store
+
+if TYPE_CHECKING:
+    from cc_cleaner.jobs.spec import Job
+
+_DIGITS = re.compile(r"\d")
+_SPACE = re.compile(r"\s+")
+
+
+class LinesSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    max_repeats: int = Field(default=10, ge=1)  # a line in more documents than this is removed
+    min_chars: int = Field(default=10, ge=1)  # shorter normalised lines are left alone
+
+
+class SubstringsSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    min_tokens: int = Field(default=50, ge=8)
+    window: int = Field(default=1, ge=1)
+
+    @model_validator(mode="after")
+    def _k(self) -> SubstringsSpec:
+        if self.window >= self.min_tokens:
+            raise ValueError("window must be smaller than min_tokens")
+        return self
+
+    @property
+    def k(self) -> int:
+        return self.min_tokens - self.window + 1
+
+
+class DedupStringsSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    lines: LinesSpec | None = None
+    substrings: SubstringsSpec | None = None
+    partitions: int = Field(default=16, gt=0)
+
+    @model_validator(mode="after")
+    def _something(self) -> DedupStringsSpec:
+        if self.lines is None and self.substrings is None:
+            raise ValueError("give lines, substrings or both")
+        return self
+
+    @property
+    def kind(self) -> str:
+        return "dedup_strings"
+
+
+def line_key(line: str) -> str:
+    return _SPACE.sub(" ", _DIGITS.sub("0", line.lower())).strip()
+
+
+def line_hashes(text: str, min_chars: int) -> list[int | None]:
+    """Hash of each line of ``text`` (None for lines too short to judge)."""
+    out: list[int | None] = []
+    for line in text.split("\n"):
+        k = line_key(line)
+        out.append(xxhash.xxh3_64_intdigest(k.encode("utf-8", "surrogatepass")) if len(k) >= min_chars else None)
+    return out
+
+
+def winnow(hashes: np.ndarray, window: int) -> np.ndarray:
+    """Positions of the winnowing fingerprints (rightmost minimum of each window), unique, sorted."""
+    if len(hashes) == 0:
+        return np.empty(0, dtype=np.int64)
+    if len(hashes) <= window:
+        return np.array([len(hashes) - 1 - int(np.argmin(hashes[::-1]))])
+    views = np.lib.stride_tricks.sliding_window_view(hashes, window)
+    rightmost = window - 1 - np.argmin(views[:, ::-1], axis=1)
+    return np.unique(np.arange(len(views)) + rightmost)
+
+
+def kgram_hashes(tok: np.ndarray, k: int) -> np.ndarray:
+    h = tok.copy()
+    with np.errstate(over="ignore"):
+        for j in range(1, k):
+            h = h[:-1] * np.uint64(0x9E3779B97F4A7C15) + tok[j:]
+    return h
+
+
+@dataclass(frozen=True)
+class StringsTask:
+    output: str
+    stage: str
+    phase: str
+    index: int
+    spec: DedupStringsSpec
+    seed: int
+    homes: tuple[str, ...]
+    inputs: tuple[tuple[str, ...], ...]
+
+    @property
+    def marker(self) -> str:
+        return f"_state/{self.stage}/{self.phase}/{self.index:05d}.done"
+
+    def describe(self) -> str:
+        what = f"partition {self.index}" if self.phase in ("line_counts", "matches") else self.homes[self.index]
+        return f"stage {self.stage!r} {self.phase} task ({what})"
+
+    def run(self) -> dict[str, int]:
+        store = Store(self.output)
+        res = getattr(self, f"_{self.phase}")(store)
+        store.write_text(self.marker, "")
+        return res or {}
+
+    def _sources(self, store: Store, after_lines: bool) -> Any:
+        if after_lines:
+            files = tuple(store.path(f"{self.stage}/_lines/data/{p.rsplit('/', 1)[-1]}")
+                          for p in self.inputs[self.index])
+            return read_parts(store, files)
+        return read_parts(store, self.inputs[self.index])
+
+    # -- lines ------------------------------------------------------------------------------
+    def _line_hash(self, store: Store) -> dict[str, int]:
+        seen: dict[int, int] = {}
+        n = 0
+        for _, t in read_parts(store, self.inputs[self.index], ["text"]):
+            for text in t["text"].to_pylist():
+                n += 1
+                for h in set(line_hashes(text, self.spec.lines.min_chars)):
+                    if h is not None:
+                        seen[h] = seen.get(h, 0) + 1
+        if seen:
+            keys = np.fromiter(seen.keys(), dtype=np.uint64, count=len(seen))
+            counts = np.fromiter(seen.values(), dtype=np.int64, count=len(seen))
+            scatter(store, self.stage, "lines", f"{self.index:05d}", pa.table({"h": keys, "n": counts}), keys,
+                    self.spec.partitions)
+        return {"docs_in": n}
+
+    def _line_counts(self, store: Store) -> None:
+        t = gather(store, self.stage, "lines", self.index)
+        if not t.num_rows:
+            return
+        keys, inv = np.unique(t["h"].to_numpy(), return_inverse=True)
+        totals = np.bincount(inv, weights=t["n"].to_numpy()).astype(np.int64)
+        frequent = keys[totals > self.spec.lines.max_repeats]
+        store.write_table(f"{self.stage}/_shuffle/frequent/p{self.index:05d}.parquet", pa.table({"h": frequent}),
+                          fast=True)
+
+    def _line_apply(self, store: Store) -> dict[str, int]:
+        parts = [store.read_table(r)["h"].to_numpy() for r in store.list(f"{self.stage}/_shuffle/frequent", ".parquet")]
+        frequent = set(np.concatenate(parts).tolist()) if parts else set()
+        final = self.spec.substrings is None
+        prefix = "" if final else "_lines/"
+        for name, t in read_parts(store, self.inputs[self.index]):
+            timer = Timer()
+            texts, reasons, removed = [], [], 0
+            for text in t["text"].to_pylist():
+                lines = text.split("\n")
+                hs = line_hashes(text, self.spec.lines.min_chars)
+                kept = [ln for ln, h in zip(lines, hs, strict=True) if h is None or h not in frequent]
+                removed += len(lines) - len(kept)
+                new = "\n".join(kept).strip()
+                texts.append(new if new else text)
+                reasons.append(None if new else "empty_after_line_dedup")
+            t2 = t.set_column(t.column_names.index("text"), "text", pa.array(texts, pa.string()))
+            kept_t, rej = split_rejected(t2, reasons, "dedup_lines")
+            st = write_part(store, f"{self.stage}/{prefix}".rstrip("/"), self.homes[self.index], name, kept_t, rej,
+                            "dedup_lines", timer(), {"lines_removed": removed}, docs_in=t)
+            del st
+        return {}
+
+    # -- substrings -------------------------------------------------------------------------
+    def _fingerprints(self, store: Store) -> dict[str, int]:
+        sub = self.spec.substrings
+        fps, docs, pos, pri = [], [], [], []
+        n = 0
+        for _, t in self._sources(store, self.spec.lines is not None):
+            for doc_id, text in zip(t["id"].to_pylist(), t["text"].to_pylist(), strict=True):
+                n += 1
+                _, _, tok = token_spans(text)
+                if len(tok) < sub.min_tokens:
+                    continue
+                kh = kgram_hashes(tok, sub.k)
+                sel = winnow(kh, sub.window)
+                fps.append(kh[sel])
+                pos.append(sel)
+                docs.append(np.full(len(sel), doc_id, dtype=object))
+                pri.append(np.full(len(sel), xxhash.xxh3_64_intdigest(f"{self.seed}:{doc_id}".encode()), np.uint64))
+        if fps:
+            fp = np.concatenate(fps)
+            table = pa.table({"fp": fp, "doc_id": np.concatenate(docs), "pos": np.concatenate(pos),
+                              "pri": np.concatenate(pri), "home": np.full(len(fp), self.index, np.int32)})
+            scatter(store, self.stage, "fingerprints", f"{self.index:05d}", table, fp, self.spec.partitions)
+        return {"docs_in": n} if self.spec.lines is None else {}
+
+    def _matches(self, store: Store) -> None:
+        t = gather(store, self.stage, "fingerprints", self.index)
+        if not t.num_rows:
+            return
+        t = t.sort_by([("fp", "ascending"), ("pri", "ascending"), ("doc_id", "ascending"), ("pos", "ascending")])
+        fp = t["fp"].to_numpy()
+        dup = np.concatenate(([False], fp[1:] == fp[:-1]))  # every occurrence after the first kept one
+        marked = t.filter(pa.array(dup)).select(["doc_id", "pos", "home"])
+        if marked.num_rows:
+            scatter(store, self.stage, "marked", f"{self.index:05d}", marked,
+                    marked["home"].to_numpy().astype(np.uint64), len(self.homes))
+
+    def _substring_apply(self, store: Store) -> dict[str, int]:
+        sub = self.spec.substrings
+        m = gather(store, self.stage, "marked", self.index)
+        marks: dict[str, list[int]] = {}
+        for d, p in zip(m["doc_id"].to_pylist(), m["pos"].to_pylist(), strict=True) if m.num_rows else []:
+            marks.setdefault(d, []).append(p)
+        docs = 0
+        for name, t in self._sources(store, self.spec.lines is not None):
+            timer = Timer()
+            texts, reasons, spans_removed, chars_removed = [], [], 0, 0
+            for doc_id, text in zip(t["id"].to_pylist(), t["text"].to_pylist(), strict=True):
+                new, n_spans = cut_marked(text, marks.get(doc_id, []), sub) if doc_id in marks else (text, 0)
+                spans_removed += n_spans
+                chars_removed += len(text) - len(new)
+                texts.append(new if new.strip() else text)
+                reasons.append(None if new.strip() else "empty_after_substring_dedup")
+            t2 = t.set_column(t.column_names.index("text"), "text", pa.array(texts, pa.string()))
+            kept, rej = split_rejected(t2, reasons, "dedup_substrings")
+            counters = {"spans_removed": spans_removed, "chars_removed": chars_removed}
+            if self.spec.lines is not None:
+                rej = _merge_lines_outputs(store, self.stage, name, rej)
+            st = write_part(store, self.stage, self.homes[self.index], name, kept, rej, "dedup_substrings", timer(),
+                            counters, docs_in=t)
+            if self.spec.lines is not None:
+                _prepend_lines_stats(store, self.stage, name, st)
+            docs += t.num_rows
+        return {"docs_out": docs}
+
+
+def cut_marked(text: str, positions: list[int], sub: SubstringsSpec) -> tuple[str, int]:
+    """Remove runs of at least ``min_tokens`` marked tokens; returns (text, spans removed)."""
+    starts, ends, _ = token_spans(text)
+    covered = np.zeros(len(starts) + 1, dtype=np.int64)
+    p = np.asarray(positions, dtype=np.int64)
+    np.add.at(covered, p, 1)
+    np.add.at(covered, np.minimum(p + sub.k, len(starts)), -1)
+    mask = np.cumsum(covered)[:-1] > 0
+    edges = np.diff(np.concatenate(([0], mask.astype(np.int8), [0])))
+    run_starts, run_ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    pieces, last, n = [], 0, 0
+    for a, b in zip(run_starts, run_ends, strict=True):
+        if b - a >= sub.min_tokens:
+            pieces.append(text[last:starts[a]])
+            last = int(ends[b - 1])
+            n += 1
+    pieces.append(text[last:])
+    return "".join(pieces).strip(), n
+
+
+def _merge_lines_outputs(store: Store, stage: str, name: str, rej: pa.Table) -> pa.Table:
+    rel = f"{stage}/_lines/rejected/{name}.parquet"
+    if store.exists(rel):
+        return pa.concat_tables([store.read_table(rel), rej], promote_options="default")
+    return rej
+
+
+def _prepend_lines_stats(store: Store, stage: str, name: str, st: PartStats) -> None:
+    """One stats file per part for the stage: the lines step's counts first."""
+    lines = json.loads(store.read_text(f"{stage}/_lines/stats/{name}.json"))
+    final = json.loads(st.to_json())
+    final["docs_in"], final["bytes_in"] = lines["docs_in"], lines["bytes_in"]
+    final["steps"] = lines["steps"] + final["steps"]
+    store.write_text(f"{stage}/stats/{name}.json", json.dumps(final, sort_keys=True, indent=1))
+
+
+def dedup_strings_phases(job: Job, store: Store, index: int) -> list[tuple[str, Any]]:
+    from cc_cleaner.pipeline.runner import upstream_groups
+
+    spec: DedupStringsSpec = job.spec.stages[index]
+    groups = upstream_groups(store, job.spec.stages[index - 1].name)
+    homes, inputs = tuple(groups), tuple(tuple(v) for v in groups.values())
+
+    def tasks(phase: str, n: int) -> Any:
+        return lambda: [StringsTask(job.output, spec.name, phase, i, spec, job.spec.seed, homes, inputs)
+                        for i in range(n)]
+
+    phases = []
+    if spec.lines:
+        phases += [("line_hash", tasks("line_hash", len(homes))), ("line_counts", tasks("line_counts", spec.partitions)),
+                   ("line_apply", tasks("line_apply", len(homes)))]
+    if spec.substrings:
+        phases += [("fingerprints", tasks("fingerprints", len(homes))), ("matches", tasks("matches", spec.partitions)),
+                   ("substring_apply", tasks("substring_apply", len(homes)))]
+    return phases

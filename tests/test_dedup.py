@@ -1,0 +1,237 @@
+"""Dedup quality on real labelled data, against exact Jaccard ground truth; string dedup."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import itertools
+import json
+import random
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+from cc_cleaner.dedup.minhash import Permutations, jaccard, shingle_hashes, signature, token_hashes
+from cc_cleaner.jobs.spec import parse_job
+from cc_cleaner.pipeline.engines import get_engine
+from cc_cleaner.pipeline.runner import run_job
+from cc_cleaner.pipeline.text import words
+
+from conftest import shared_path
+
+pytestmark = pytest.mark.slow
+
+
+def run_stage(tmp: Path, docs: dict[str, str], stage: dict, name: str = "out") -> Path:
+    inp = tmp / f"{name}.jsonl"
+    inp.write_text("".join(json.dumps({"id": k, "text": v}, ensure_ascii=False) + "\n" for k, v in docs.items()))
+    job = {"name": "dd", "seed": 3, "output": str(tmp / name), "input": {"format": "jsonl", "paths": [str(inp)]},
+           "stages": [{"name": "ingest", "part_records": max(1, len(docs) // 3), "steps": []}, stage]}
+    engine = get_engine("local", 2)
+    try:
+        run_job(parse_job(job, str(tmp)), engine, progress=False)
+    finally:
+        engine.close()
+    return tmp / name
+
+
+def rows(folder: Path) -> list[dict]:
+    return [r for p in sorted(folder.glob("*.parquet")) for r in pq.read_table(p).to_pylist()]
+
+
+def clustered_pairs(out: Path, stage: str) -> set[tuple[str, str]]:
+    clusters: dict[str, list[str]] = {}
+    for r in rows(out / stage / "data") + rows(out / stage / "rejected"):
+        if r["dup_cluster"]:
+            clusters.setdefault(r["dup_cluster"], []).append(r["id"])
+    return {tuple(sorted(p)) for m in clusters.values() for p in itertools.combinations(m, 2)}
+
+
+def truth_pairs(docs: dict[str, str], shingle: str, threshold: float, pairs=None) -> set[tuple[str, str]]:
+    sets = {k: shingle_hashes(v, shingle) for k, v in docs.items()}
+    cand = pairs if pairs is not None else itertools.combinations(sorted(docs), 2)
+    return {tuple(sorted(p)) for p in cand if jaccard(sets[p[0]], sets[p[1]]) >= threshold}
+
+
+def closure(pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """All pairs within the connected components of ``pairs``: dedup clusters are transitive."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in pairs:
+        parent[find(a)] = find(b)
+    groups: dict[str, list[str]] = {}
+    for x in parent:
+        groups.setdefault(find(x), []).append(x)
+    return {tuple(sorted(p)) for m in groups.values() for p in itertools.combinations(m, 2)}
+
+
+def pr(found: set, truth: set) -> tuple[float, float]:
+    """Pair precision and recall against the transitive closure of the exact-Jaccard pairs."""
+    truth = closure(truth)
+    tp = len(found & truth)
+    return tp / max(1, len(found)), tp / max(1, len(truth))
+
+
+def test_tokens_match_the_text_module():
+    text = "Hello, World! 你好世界 foo_bar x2 — Ünïcode test. 東京タワー"
+    assert len(token_hashes(text)) == len(words(text.lower()))
+    assert (token_hashes("Hello world") == token_hashes("hello,  WORLD")).all()
+
+
+def test_signature_estimates_jaccard():
+    rng = random.Random(0)
+    vocab = [f"w{i}" for i in range(3000)]
+    base = [rng.choice(vocab) for _ in range(400)]
+    perms = Permutations.make(256, 1)
+    for keep in (0.95, 0.8, 0.5):
+        other = [w if rng.random() < keep else rng.choice(vocab) for w in base]
+        a, b = shingle_hashes(" ".join(base), "word_5gram"), shingle_hashes(" ".join(other), "word_5gram")
+        est = float((signature(a, perms) == signature(b, perms)).mean())
+        assert abs(est - jaccard(a, b)) < 0.08, (keep, est, jaccard(a, b))
+
+
+def read_clough() -> tuple[dict[str, str], list[dict]]:
+    root = shared_path("near_duplicates", "clough_stevenson_plagiarism_corpus")
+    docs = {}
+    for p in sorted((root / "texts").glob("*.txt")):
+        raw = p.read_bytes()
+        for enc in ("utf-8", "cp1252"):
+            try:
+                docs[p.stem] = raw.decode(enc)
+                break
+            except UnicodeDecodeError:
+                continue
+    return docs, list(csv.DictReader((root / "file_information.csv").open()))
+
+
+def test_clough_stevenson_pairs_against_exact_jaccard(tmp_path: Path):
+    docs, labels = read_clough()
+    stage = {"name": "dedup", "exact": True, "partitions": 4,
+             "minhash": {"shingle": "word_3gram", "threshold": 0.3, "permutations": 512}}
+    out = run_stage(tmp_path, docs, stage)
+    found = clustered_pairs(out, "dedup")
+    truth = truth_pairs(docs, "word_3gram", 0.3)
+    precision, recall = pr(found, truth)
+    assert recall >= 0.95 and precision >= 0.9, (precision, recall, len(found), len(truth))
+    # No answer written independently ("non") ends up with its task's source text.
+    non = {(r["File"].removesuffix(".txt"), f"orig_task{r['Task']}") for r in labels if r["Category"] == "non"}
+    assert not {tuple(sorted(p)) for p in non} & found
+    cut = {tuple(sorted((r["File"].removesuffix(".txt"), f"orig_task{r['Task']}"))) for r in labels
+           if r["Category"] == "cut"}
+    assert len(cut & found) >= 8  # the heavily copied answers that reach J >= 0.3
+
+
+def test_chinese_sts_identical_meaning_pairs(tmp_path: Path):
+    p = shared_path("near_duplicates", "chinese_sts", "simtrain_to05sts.txt.gz")
+    docs, pairs = {}, []
+    for line in gzip.decompress(p.read_bytes()).decode("utf-8").splitlines():
+        parts = line.split("\t")
+        if len(parts) == 5 and parts[4] == "5.0":
+            a, b = f"s{parts[0]}", f"s{parts[2]}"
+            docs[a], docs[b] = parts[1], parts[3]
+            pairs.append((a, b))
+    docs = dict(list(docs.items())[:3000])
+    pairs = [q for q in pairs if q[0] in docs and q[1] in docs and q[0] != q[1]]
+    stage = {"name": "dedup", "partitions": 4,
+             "minhash": {"shingle": "char_3gram", "threshold": 0.5, "permutations": 128}}
+    out = run_stage(tmp_path, docs, stage)
+    found = clustered_pairs(out, "dedup")
+    truth = truth_pairs(docs, "char_3gram", 0.5, pairs)
+    assert len(truth) > 200
+    assert len(truth & found) / len(truth) >= 0.95
+    precision, _ = pr(found, truth_pairs(docs, "char_3gram", 0.5, found | set(pairs)))
+    assert precision >= 0.95, precision
+
+
+def edit(text: str, frac: float, rng: random.Random) -> str:
+    ws = text.split()
+    for _ in range(max(1, int(len(ws) * frac))):
+        ws[rng.randrange(len(ws))] = rng.choice(["the", "a", "new", "this", "very", "many"])
+    return " ".join(ws)
+
+
+def test_injected_near_duplicates_in_real_pages(tmp_path: Path):
+    root = shared_path("html_extraction", "article_extraction_benchmark")
+    truth_json = json.loads((root / "ground-truth.json").read_text())
+    base = {f"a{i}": v["articleBody"] for i, v in enumerate(truth_json.values()) if len(v["articleBody"].split()) > 150}
+    rng = random.Random(7)
+    docs = dict(base)
+    for i, (k, v) in enumerate(sorted(base.items())):
+        if i % 2 == 0:
+            docs[f"{k}-copy"] = edit(v, rng.choice([0.002, 0.01, 0.02, 0.05, 0.1]), rng)
+        if i % 7 == 0:
+            docs[f"{k}-exact"] = v
+    out = run_stage(tmp_path, docs, {"name": "dedup", "partitions": 4, "minhash": {"threshold": 0.8}})
+    found = clustered_pairs(out, "dedup")
+    truth = truth_pairs(docs, "word_5gram", 0.8)
+    precision, recall = pr(found, truth)
+    assert recall >= 0.95 and precision >= 0.95, (precision, recall, len(truth))
+    rejected = rows(out / "dedup" / "rejected")
+    reasons = {r["id"]: r["reason"] for r in rejected}
+    assert all(reasons.get(f"{k}-exact") == "exact_duplicate" or reasons.get(k) == "exact_duplicate"
+               for k in base if f"{k}-exact" in docs)
+    kept = rows(out / "dedup" / "data")
+    assert len(kept) + len(rejected) == len(docs)
+    # Every cluster keeps exactly one document: the longest.
+    by_cluster: dict[str, list[dict]] = {}
+    for r in kept + rejected:
+        if r["dup_cluster"]:
+            by_cluster.setdefault(r["dup_cluster"], []).append(r)
+    for cid, members in by_cluster.items():
+        keepers = [m for m in members if m.get("reason") is None]
+        assert len(keepers) == 1 and keepers[0]["id"] == cid
+        assert len(keepers[0]["text"]) == max(len(m["text"]) for m in members)
+    summary = json.loads((out / "dedup" / "clusters.json").read_text())
+    assert summary["clusters"] == len(by_cluster) and summary["verified_pairs"] <= summary["candidate_pairs"]
+
+
+def test_short_documents_and_same_outputs_for_any_worker_count(tmp_path: Path):
+    docs = {"x1": "tiny", "x2": "tiny", "x3": "Tiny!", "x4": "other", "y": "a b", "z": "a b c d e f g h"}
+    stage = {"name": "dedup", "partitions": 3, "minhash": {"threshold": 0.8}}
+    out = run_stage(tmp_path, docs, stage)
+    reasons = {r["id"]: r["reason"] for r in rows(out / "dedup" / "rejected")}
+    # Texts shorter than one shingle are one shingle of all they have: "tiny" twice is a pair;
+    # "Tiny!" normalises differently but shares the token, and as the longest it is kept.
+    assert reasons == {"x1": "near_duplicate", "x2": "near_duplicate"}
+    out2 = run_stage(tmp_path, docs, stage, name="one-worker")
+    assert rows(out2 / "dedup" / "data") == rows(out / "dedup" / "data")
+
+
+def test_line_and_substring_dedup(tmp_path: Path):
+    root = shared_path("html_extraction", "article_extraction_benchmark")
+    texts = [v["articleBody"] for v in json.loads((root / "ground-truth.json").read_text()).values()][:60]
+    boiler = "Subscribe to our newsletter for the latest updates and offers."
+    span = ("这是一段很长的重复内容，" * 8) + " " + " ".join(f"word{i}" for i in range(60))
+    docs = {}
+    for i, t in enumerate(texts):
+        body = t
+        if i % 3 == 0:
+            body = f"{body}\n{boiler}"
+        if i % 10 == 0:
+            body = f"{body[:200]} {span} {body[200:]}"
+        docs[f"d{i}"] = body
+    docs["only-span"] = span
+    stage = {"name": "strings", "partitions": 4, "lines": {"max_repeats": 5}, "substrings": {"min_tokens": 50}}
+    out = run_stage(tmp_path, docs, stage)
+    kept = {r["id"]: r["text"] for r in rows(out / "strings" / "data")}
+    rejected = {r["id"]: r["reason"] for r in rows(out / "strings" / "rejected")}
+    assert not any(boiler in t for t in kept.values())  # in 20 documents: removed everywhere
+    with_span = [k for k, t in kept.items() if "word59" in t]
+    assert len(with_span) == 1  # the first occurrence stays, the 6 others are cut
+    assert rejected.get("only-span") == "empty_after_substring_dedup" or "only-span" in with_span
+    for t in kept.values():
+        t.encode("utf-8")  # never a split character
+        assert t.strip()
+    stats = json.loads((out / "strings" / "stats" / sorted(p.name for p in (out / "strings" / "stats").iterdir())[0])
+                       .read_text())
+    assert [s["name"] for s in stats["steps"]] == ["dedup_lines", "dedup_substrings"]
+    assert sum(len(v) for v in docs.values()) > sum(len(v) for v in kept.values())
+    assert np.isfinite(len(kept))
