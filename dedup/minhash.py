@@ -38,11 +38,18 @@ def _classes() -> tuple[np.ndarray, np.ndarray]:
     return word, single
 
 
+_POW: list[np.ndarray] = []
+
+
 def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
-    with np.errstate(over="ignore"):
-        p = np.cumprod(np.full(n, _P, dtype=np.uint64), dtype=np.uint64)
-        q = np.cumprod(np.full(n, _P_INV, dtype=np.uint64), dtype=np.uint64)
-    return np.concatenate(([np.uint64(1)], p[:-1])), np.concatenate(([np.uint64(1)], q[:-1]))
+    """P^i and P^-i for i < n, from a table grown by doubling and kept for the process."""
+    if not _POW or len(_POW[0]) < n:
+        size = max(n, 2 * len(_POW[0]) if _POW else 1 << 16)
+        with np.errstate(over="ignore"):
+            p = np.cumprod(np.full(size, _P, dtype=np.uint64), dtype=np.uint64)
+            q = np.cumprod(np.full(size, _P_INV, dtype=np.uint64), dtype=np.uint64)
+        _POW[:] = [np.concatenate(([np.uint64(1)], p[:-1])), np.concatenate(([np.uint64(1)], q[:-1]))]
+    return _POW[0][:n], _POW[1][:n]
 
 
 def _span_hashes(cp: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:

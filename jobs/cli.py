@@ -33,15 +33,18 @@ def main() -> None:
               show_default=True)
 @click.option("--workers", type=int, default=None, help="Worker processes (default: all cores).")
 @click.option("--restart-from", help="Delete this stage's and later stages' outputs and run them again.")
+@click.option("--address", help="Ray: cluster address (auto, ray://head:10001); default: a local instance.")
+@click.option("--master", help="Spark: master URL; default: the active session, else local[N,3].")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def run(job_file: str, output: str | None, engine_name: str, workers: int | None,
-        restart_from: str | None, quiet: bool) -> None:
+        restart_from: str | None, address: str | None, master: str | None, quiet: bool) -> None:
     """Run JOB_FILE; a rerun resumes where the last run stopped."""
     try:
         job = load_job(job_file, output)
     except JobError as e:
         _fail(f"{job_file}: {e}".replace("\n", "; "))
-    engine = get_engine(engine_name, workers)
+    options = {"address": address} if engine_name == "ray" else {"master": master} if engine_name == "spark" else {}
+    engine = get_engine(engine_name, workers, **options)
     try:
         report = run_job(job, engine, restart_from=restart_from, progress=not quiet)
     except (JobStateError, StepSetupError, FileNotFoundError, ValueError) as e:

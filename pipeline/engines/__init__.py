@@ -27,6 +27,14 @@ def get_engine(name: str, workers: int | None = None, **options: Any) -> Engine:
         from cc_cleaner.pipeline.engines.local import LocalEngine
 
         return LocalEngine(workers, **options)
+    if name == "ray":
+        from cc_cleaner.pipeline.engines.ray_engine import RayEngine
+
+        return RayEngine(workers, **options)
+    if name == "spark":
+        from cc_cleaner.pipeline.engines.spark_engine import SparkEngine
+
+        return SparkEngine(workers, **options)
     raise ValueError(f"unknown engine {name!r}; choose local, ray or spark")
 
 

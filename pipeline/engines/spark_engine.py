@@ -1,0 +1,77 @@
+"""The Spark engine: each task runs as one Spark task (one partition per task).
+
+Uses the active SparkSession when there is one (under ``spark-submit``), else starts
+``master`` (default ``local[N,F]``: N cores and F attempts, since plain ``local[N]`` never
+retries). Workers run ``PYSPARK_PYTHON``, set to this interpreter unless already set.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from cc_cleaner.pipeline.engines import TaskFailed, describe
+
+
+class TaskError(RuntimeError):
+    pass
+
+
+def _run_one(fn: Callable[[Any], Any], item: tuple[int, Any]) -> tuple[int, Any]:
+    i, task = item
+    try:
+        return i, fn(task)
+    except Exception as e:  # Spark loses the exception type: keep the task and the cause in the text
+        raise TaskError(f"[task {i}] {describe(task)}: {type(e).__name__}: {e}") from e
+
+
+class SparkEngine:
+    name = "spark"
+
+    def __init__(self, workers: int | None = None, master: str | None = None, max_attempts: int = 3) -> None:
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        from pyspark.sql import SparkSession
+
+        active = SparkSession.getActiveSession()
+        self._owned = active is None
+        if active is not None and master is None:
+            self.spark = active
+        else:
+            if active is not None:
+                active.stop()
+            n = workers or os.cpu_count() or 1
+            self.spark = (SparkSession.builder.master(master or f"local[{n},{max_attempts}]")
+                          .appName("cc-cleaner")
+                          .config("spark.ui.enabled", "false")
+                          .config("spark.task.maxFailures", str(max_attempts))
+                          .config("spark.python.worker.reuse", "true")
+                          .getOrCreate())
+            self.spark.sparkContext.setLogLevel("ERROR")
+        self.workers = self.spark.sparkContext.defaultParallelism
+        self.max_attempts = max_attempts
+
+    def run(self, tasks: Sequence[Any], fn: Callable[[Any], Any],
+            on_done: Callable[[Any, Any], None] | None = None) -> list[Any]:
+        if not tasks:
+            return []
+        sc = self.spark.sparkContext
+        rdd = sc.parallelize(list(enumerate(tasks)), numSlices=len(tasks))
+        results: dict[int, Any] = {}
+        try:
+            for i, res in rdd.map(lambda item: _run_one(fn, item)).toLocalIterator(prefetchPartitions=True):
+                results[i] = res
+                if on_done is not None:
+                    on_done(tasks[i], res)
+        except Exception as e:
+            text = str(e)
+            marker = next((ln for ln in text.splitlines() if "TaskError: [task" in ln), None)
+            detail = marker.split("TaskError: ", 1)[1] if marker else text.strip().splitlines()[0][:500]
+            raise TaskFailed(f"{detail} (after {self.max_attempts} attempts)") from None
+        return [results[i] for i in range(len(tasks))]
+
+    def close(self) -> None:
+        if self._owned:
+            self.spark.stop()

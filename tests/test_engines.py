@@ -1,0 +1,121 @@
+"""The same jobs on local Ray and local Spark: byte-identical outputs, retries, failures named."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from cc_cleaner.jobs.spec import load_job
+from cc_cleaner.pipeline.engines import TaskFailed, get_engine
+from cc_cleaner.pipeline.runner import run_job
+
+from conftest import QUICKSTART, SHARED, shared_path
+from helpers import always_raise, article_pages, square, tree_digest, write_warc
+
+pytestmark = pytest.mark.slow
+FOLDERS = ("data", "rejected", "errors", "shards")
+
+
+def run_on(engine, job_file: Path, out: Path) -> dict[str, str]:
+    run_job(load_job(str(job_file), str(out)), engine, progress=False)
+    digest = tree_digest(out, FOLDERS)
+    digest["manifest"] = (out / "tokenize" / "manifest.json").read_text() if (out / "tokenize").exists() else ""
+    return digest
+
+
+@pytest.fixture(scope="module")
+def local_quickstart(tmp_path_factory) -> dict[str, str]:
+    eng = get_engine("local", 2)
+    try:
+        return run_on(eng, QUICKSTART, tmp_path_factory.mktemp("local") / "out")
+    finally:
+        eng.close()
+
+
+@pytest.fixture(scope="module")
+def ray_engine():
+    # Workers of the local instance inherit this environment: they can import tests/helpers.py.
+    here = str(Path(__file__).parent)
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (here, os.environ.get("PYTHONPATH")) if p)
+    eng = get_engine("ray", 2)
+    yield eng
+    eng.close()
+
+
+@pytest.fixture(scope="module")
+def spark_engine():
+    eng = get_engine("spark", 2)
+    yield eng
+    eng.close()
+
+
+def test_quickstart_on_ray_is_byte_identical(ray_engine, local_quickstart, tmp_path):
+    assert run_on(ray_engine, QUICKSTART, tmp_path / "ray") == local_quickstart
+
+
+def test_quickstart_on_spark_is_byte_identical(spark_engine, local_quickstart, tmp_path):
+    assert run_on(spark_engine, QUICKSTART, tmp_path / "spark") == local_quickstart
+
+
+def test_ray_failing_task_is_named(ray_engine):
+    assert ray_engine.run([2, 3], square) == [4, 9]
+    with pytest.raises(TaskFailed, match="failed 3 attempts: ValueError: bad input 5"):
+        ray_engine.run([5], always_raise)
+
+
+def test_spark_failing_task_is_named(spark_engine):
+    assert spark_engine.run([2, 3], square) == [4, 9]
+    with pytest.raises(TaskFailed, match=r"ValueError: bad input 7 \(after 3 attempts\)"):
+        spark_engine.run([7], always_raise)
+
+
+def _ray_task_pids() -> list[int]:
+    pids = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                cmd = Path(f"/proc/{d}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if cmd.startswith(b"ray::_call"):
+                pids.append(int(d))
+    return pids
+
+
+def test_ray_worker_killed_mid_task_same_output(ray_engine, tmp_path):
+    shared_path("html_extraction", "article_extraction_benchmark")
+    pages = article_pages(SHARED, limit=80)
+    write_warc(tmp_path / "a.warc.gz", pages[::2])
+    write_warc(tmp_path / "b.warc.gz", pages[1::2])
+    jf = tmp_path / "job.yaml"
+    jf.write_text(yaml.safe_dump({"name": "kill", "output": "out", "input": {"format": "warc", "paths": ["*.warc.gz"]},
+                                  "stages": [{"name": "extract", "part_records": 10, "steps": ["extract"]}]}))
+    local = get_engine("local", 2)
+    try:
+        expected = run_on(local, jf, tmp_path / "local")
+    finally:
+        local.close()
+    killed: list[int] = []
+
+    def killer() -> None:
+        deadline = time.time() + 60
+        while time.time() < deadline and not killed:
+            for pid in _ray_task_pids():
+                if (tmp_path / "ray" / "_state" / "extract" / "parts").exists():  # mid-task: a part is done
+                    os.kill(pid, signal.SIGKILL)
+                    killed.append(pid)
+                    break
+            time.sleep(0.01)
+
+    th = threading.Thread(target=killer)
+    th.start()
+    got = run_on(ray_engine, jf, tmp_path / "ray")
+    th.join()
+    assert killed, "no Ray worker was killed mid-task"
+    assert got == expected
