@@ -6,10 +6,13 @@ Importing this package registers every step with :mod:`cc_cleaner.pipeline.step`
 from cc_cleaner.filters import (  # noqa: F401
     blocklist,
     c4,
+    decontaminate,
     extract,
     fineweb,
     gopher,
     language,
+    pii,
     quality_model,
     refinedweb,
+    robots,
 )

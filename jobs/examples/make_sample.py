@@ -14,7 +14,7 @@ from pathlib import Path
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from sample_pages import ARTICLES, CONTACT_PAGES, NEAR_DUPLICATE_EDITS, SPAM_PAGES
+from sample_pages import ARTICLES, CONTACT_PAGES, HOMEWORK_PAGE, NEAR_DUPLICATE_EDITS, SPAM_PAGES
 
 HERE = Path(__file__).parent
 NS = uuid.UUID("6f1c1f2e-9d7a-4c1e-8a53-0c0ffee00001")
@@ -80,7 +80,9 @@ class Crawl:
 
 def robots(host: str) -> bytes:
     if host == "news.example.com":
-        return b"User-agent: *\nDisallow: /private/\n\nUser-agent: GPTBot\nDisallow: /\n"
+        return b"User-agent: *\nDisallow: /private/\n\nUser-agent: GPTBot\nDisallow: /articles/compost\n"
+    if host == "www.example.cn":
+        return b"User-agent: CCBot\nDisallow: /articles/winter-running\n"
     return b"User-agent: *\nAllow: /\n"
 
 
@@ -118,6 +120,8 @@ def main() -> None:
         crawls[1].response(f"https://spam.example.biz/{slug}", page(lang, title, [words * 12], []).encode())
     for slug, lang, title, paras in CONTACT_PAGES:
         crawls[0].response(f"https://contact.example.org/{slug}", page(lang, title, paras, []).encode())
+    slug, lang, title, paras = HOMEWORK_PAGE
+    crawls[1].response(f"https://tutor.example.org/{slug}", page(lang, title, paras, []).encode())
     # Boilerplate only: a tag index with links and no article text.
     crawls[0].response("https://news.example.com/tags", page("en", "Tags", [], slugs).replace(
         "<article><h1>Tags</h1></article>", "").encode())

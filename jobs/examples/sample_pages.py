@@ -122,12 +122,20 @@ SPAM_PAGES = [
 CONTACT_PAGES = [
     ("contact-bakery", "en", "Contact the Riverside Bakery", [
         "The Riverside Bakery is open from Tuesday to Sunday, seven in the morning until three in the afternoon. We bake sourdough loaves, rye bread and seasonal pastries every day.",
-        "For wholesale orders please write to orders@riverside-bakery.example or call our office on (555) 014-2387 between nine and noon. Our manager, Dana Whitfield, answers catering requests at dana.whitfield@riverside-bakery.example.",
+        "For wholesale orders please write to orders@riverside-bakery.example.com or call our office on (555) 014-2387 between nine and noon. Our manager, Dana Whitfield, answers catering requests at dana.whitfield@riverside-bakery.example.com.",
         "Our card terminal accepts all major cards. Please do not send card numbers such as 4111 1111 1111 1111 by email; we will call you back to take payment securely.",
     ]),
     ("contact-school", "zh", "联系我们 - 星光培训学校", [
         "星光培训学校提供少儿编程、英语口语和书法课程，欢迎家长带孩子来校参观试听。",
-        "报名咨询请拨打电话 138-1234-5678 或 021-6543-2109，也可以发送邮件至 info@xingguang-school.example。办公时间为周一至周五上午九点到下午五点。",
+        "报名咨询请拨打电话 138-1234-5678 或 021-6543-2109，也可以发送邮件至 info@xingguang-school.example.com。办公时间为周一至周五上午九点到下午五点。",
         "办理报名手续时需要提供学生身份证号码，例如 11010519491231002X 这样的格式，我们会严格保护您的个人信息。服务器地址 192.168.10.25 仅供内部使用。",
     ]),
 ]
+
+# A page that quotes an item of the quickstart's own test set (benchmark_sample.jsonl).
+HOMEWORK_PAGE = ("homework-help", "en", "Homework Help: Word Problems", [
+    "Students often ask us how to set up word problems. Here is one from this week's worksheet, copied exactly as it was handed out.",
+    "A baker fills 14 trays with 36 rolls each. She sells 9 trays in the morning and gives 2 trays to a shelter. How many rolls does she have left for the afternoon?",
+    "Start by finding how many trays remain, then multiply by the number of rolls on each tray. Always check the units in your final answer.",
+    "If you are stuck, draw a picture of the trays and count them in groups. Our tutors are available every weekday afternoon to help with more problems like this one.",
+])

@@ -1,0 +1,172 @@
+"""PII scrubbing with presidio (analyzer + anonymizer), fully offline.
+
+presidio runs with pattern recognizers only: a blank spaCy pipeline stands in for the NLP
+model (no model download), and tldextract (used to validate e-mail domains) is told to use its
+bundled public-suffix list instead of fetching one. Recognizers are chosen explicitly (the
+predefined registry holds country-specific ones that fire on unrelated numbers): e-mail, phone
+(phonenumbers, incl. mainland China), IPv4/IPv6, credit card (Luhn), IBAN (checksum), US SSN,
+and our own: mainland-China resident ID (GB 11643 checksum), URLs with credentials, and secrets
+(cloud/API keys, tokens, private-key headers, ``password=...``). A cheap regular expression
+skips the analyzer for documents with no candidate at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any, Literal
+
+import numpy as np
+import pyarrow as pa
+
+from cc_cleaner.pipeline.step import Metric, Step, StepConfig, StepResult, register, split_by_reasons
+
+ENTITIES = {  # our name -> presidio entity type
+    "EMAIL": "EMAIL_ADDRESS", "PHONE": "PHONE_NUMBER", "IP": "IP_ADDRESS", "CREDIT_CARD": "CREDIT_CARD",
+    "IBAN": "IBAN_CODE", "US_SSN": "US_SSN", "CN_ID": "CN_ID", "SECRET": "SECRET", "URL_CREDENTIALS": "URL_CREDENTIALS",
+}
+OURS = {v: k for k, v in ENTITIES.items()}
+PHONE_REGIONS = ("US", "GB", "DE", "FR", "IN", "CA", "AU", "CN", "HK", "TW", "SG", "JP")
+
+# Anything an entity needs: an @, a run of 7+ digits (spaces, dashes, dots, brackets allowed
+# between), a colon-run (IPv6), a URL with credentials, a key prefix or a secret keyword.
+PREFILTER = re.compile(
+    r"@|\d[\d\s().\-]{5,}\d|[0-9a-fA-F]{1,4}:[0-9a-fA-F]{0,4}:|AKIA|ASIA|gh[pousr]_|xox[abprs]-|sk-|AIza|"
+    r"BEGIN [A-Z ]*PRIVATE KEY|(?i:api[_-]?key|secret|token|passw)|\b[A-Z]{2}\d{2}[A-Z0-9]{4}")
+
+_CN_ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+
+
+def cn_id_valid(value: str) -> bool:
+    v = value.upper()
+    if len(v) != 18 or not v[:17].isdigit():
+        return False
+    check = "10X98765432"[sum(int(c) * w for c, w in zip(v[:17], _CN_ID_WEIGHTS, strict=True)) % 11]
+    return v[17] == check
+
+
+class PiiConfig(StepConfig):
+    entities: list[Literal["EMAIL", "PHONE", "IP", "CREDIT_CARD", "IBAN", "US_SSN", "CN_ID", "SECRET",
+                           "URL_CREDENTIALS"]] = list(ENTITIES)
+    action: Literal["placeholder", "mask", "hash"] = "placeholder"
+    min_score: float = 0.3  # presidio's score; phone numbers score 0.4 without context
+    prefilter: bool = True
+    drop_over: int | None = None  # drop documents with more entities than this (None: never)
+
+
+def build_analyzer(entities: list[str]) -> Any:
+    import spacy
+    import tldextract
+    from presidio_analyzer import AnalyzerEngine, Pattern, PatternRecognizer, RecognizerRegistry
+    from presidio_analyzer.nlp_engine import SpacyNlpEngine
+    from presidio_analyzer.predefined_recognizers import (
+        CreditCardRecognizer,
+        EmailRecognizer,
+        IbanRecognizer,
+        IpRecognizer,
+        PhoneRecognizer,
+        UsSsnRecognizer,
+    )
+
+    # Offline: the bundled suffix list, never a download.
+    tldextract.tldextract.TLD_EXTRACTOR.suffix_list_urls = ()
+
+    class BlankEnglish(SpacyNlpEngine):
+        def load(self) -> None:
+            self.nlp = {"en": spacy.blank("en")}
+
+    class CnIdRecognizer(PatternRecognizer):
+        def validate_result(self, pattern_text: str) -> bool:
+            return cn_id_valid(pattern_text)
+
+    nlp = BlankEnglish(models=[{"lang_code": "en", "model_name": "blank"}])
+    nlp.load()
+    make = {
+        "EMAIL": lambda: EmailRecognizer(),
+        "PHONE": lambda: PhoneRecognizer(supported_regions=PHONE_REGIONS),
+        "IP": lambda: IpRecognizer(),
+        "CREDIT_CARD": lambda: CreditCardRecognizer(),
+        "IBAN": lambda: IbanRecognizer(),
+        "US_SSN": lambda: UsSsnRecognizer(),
+        "CN_ID": lambda: CnIdRecognizer(supported_entity="CN_ID", patterns=[Pattern(
+            "cn_id", r"(?<![0-9A-Za-z])[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx]"
+                     r"(?![0-9A-Za-z])", 0.6)]),
+        "URL_CREDENTIALS": lambda: PatternRecognizer(supported_entity="URL_CREDENTIALS", patterns=[Pattern(
+            "url_creds", r"\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s/:@]+:[^\s/@]+@[^\s/?#]+", 0.9)]),
+        "SECRET": lambda: PatternRecognizer(supported_entity="SECRET", patterns=[
+            Pattern("aws_key", r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b", 0.9),
+            Pattern("github_token", r"\bgh[pousr]_[A-Za-z0-9]{36,}\b", 0.9),
+            Pattern("slack_token", r"\bxox[abprs]-[A-Za-z0-9-]{10,}\b", 0.9),
+            Pattern("openai_key", r"\bsk-[A-Za-z0-9_-]{32,}\b", 0.8),
+            Pattern("google_api_key", r"\bAIza[0-9A-Za-z_\-]{35}\b", 0.9),
+            Pattern("private_key", r"-----BEGIN [A-Z ]*PRIVATE KEY-----", 0.9),
+            Pattern("assignment", r"(?i)\b(?:api[_-]?key|secret|access[_-]?token|password|passwd)\s*[:=]\s*"
+                                  r"['\"]?[A-Za-z0-9_\-+/=]{12,}", 0.6)]),
+    }
+    registry = RecognizerRegistry(supported_languages=["en"])
+    for e in entities:
+        registry.add_recognizer(make[e]())
+    return AnalyzerEngine(nlp_engine=nlp, registry=registry, supported_languages=["en"])
+
+
+@register
+class Pii(Step):
+    """Replaces PII spans; adds ``pii_count``; counts per entity type in the stats."""
+
+    name = "pii"
+    Config = PiiConfig
+    config: PiiConfig
+
+    def setup(self) -> None:
+        from presidio_anonymizer import AnonymizerEngine
+        from presidio_anonymizer.entities import OperatorConfig
+
+        self.analyzer = build_analyzer(list(self.config.entities))
+        self.anonymizer = AnonymizerEngine()
+        self.presidio_entities = [ENTITIES[e] for e in self.config.entities]
+        seed = str(self.ctx.seed).encode()
+        ops = {}
+        for ours, theirs in ENTITIES.items():
+            if self.config.action == "placeholder":
+                ops[theirs] = OperatorConfig("replace", {"new_value": f"<{ours}>"})
+            elif self.config.action == "mask":
+                ops[theirs] = OperatorConfig("mask", {"masking_char": "*", "chars_to_mask": 10_000,
+                                                      "from_end": False})
+            else:
+                ops[theirs] = OperatorConfig("custom", {"lambda": lambda x, o=ours: f"<{o}:" + hashlib.sha256(
+                    seed + x.encode()).hexdigest()[:12] + ">"})
+        self.operators = ops
+
+    def metrics(self) -> list[Metric]:
+        return [Metric("pii_count", list(range(0, 11)) + [20, 50, 1e9], self.config.drop_over)]
+
+    def find(self, text: str) -> list[Any]:
+        if self.config.prefilter and not PREFILTER.search(text):
+            return []
+        results = self.analyzer.analyze(text, language="en", entities=self.presidio_entities,
+                                        score_threshold=self.config.min_score)
+        return results
+
+    def process(self, table: pa.Table) -> StepResult:
+        texts, counts, reasons = [], [], []
+        counters: dict[str, int] = {}
+        analyzed = 0
+        for text in table["text"].to_pylist():
+            results = self.find(text)
+            analyzed += bool(self.config.prefilter is False or PREFILTER.search(text))
+            if results:
+                out = self.anonymizer.anonymize(text=text, analyzer_results=results, operators=self.operators)
+                kept_types = [OURS.get(i.entity_type, i.entity_type) for i in out.items]
+                for t in kept_types:
+                    counters[f"entity:{t}"] = counters.get(f"entity:{t}", 0) + 1
+                texts.append(out.text)
+                counts.append(len(kept_types))
+            else:
+                texts.append(text)
+                counts.append(0)
+            over = self.config.drop_over is not None and counts[-1] > self.config.drop_over
+            reasons.append("too_much_pii" if over else None)
+        counters["docs_analyzed"] = analyzed
+        table = table.set_column(table.column_names.index("text"), "text", pa.array(texts, pa.string()))
+        table = table.append_column("pii_count", pa.array(np.array(counts, dtype=np.int32)))
+        return split_by_reasons(table, self.name, reasons, counters)
