@@ -148,7 +148,7 @@ class DedupTask:
                                         pa.array(home), pa.array(lengths), pa.array(exact)], schema=RECORD))
             if mh and ids:
                 langs = languages(t)
-                sigs = np.stack([signature(shingle_hashes(x, mh.shingle_for(lang)), perms)
+                sigs = np.stack([signature(shingle_hashes(x, mh.shingle_for(lang), unique=False), perms)
                                  for x, lang in zip(texts, langs, strict=True)])
                 bh = band_hashes(sigs, bands, rows)
                 nb = bh.shape[1]

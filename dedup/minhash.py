@@ -97,8 +97,10 @@ def char_hashes(text: str) -> np.ndarray:
     return cp.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(1)
 
 
-def shingle_hashes(text: str, shingle: str) -> np.ndarray:
-    """Unique 64-bit shingle hashes. A text shorter than one shingle is one shingle of all it has."""
+def shingle_hashes(text: str, shingle: str, unique: bool = True) -> np.ndarray:
+    """64-bit shingle hashes (``unique``: as a set; a signature does not need it).
+
+    A text shorter than one shingle is one shingle of all it has."""
     m = _SHINGLE.match(shingle)
     if not m:
         raise ValueError(f"shingle {shingle!r}: use word_<n>gram or char_<n>gram")
@@ -111,7 +113,7 @@ def shingle_hashes(text: str, shingle: str) -> np.ndarray:
     with np.errstate(over="ignore"):
         for k in range(1, n):
             h = h[:-1] * np.uint64(0x9E3779B97F4A7C15) + units[k:]
-    return np.unique(h)
+    return np.unique(h) if unique else h
 
 
 @dataclass(frozen=True)
@@ -133,10 +135,12 @@ def signature(shingles: np.ndarray, perms: Permutations) -> np.ndarray:
     if len(shingles) == 0:
         return np.full(k, np.iinfo(np.uint32).max, dtype=np.uint32)
     out = np.empty(k, dtype=np.uint32)
-    step = max(1, 4_000_000 // max(1, len(shingles)))  # bound the k x |S| temporary
+    step = max(1, 65_536 // len(shingles))  # a k x |S| block that stays in cache
     with np.errstate(over="ignore"):
         for i in range(0, k, step):
-            vals = (perms.a[i:i + step, None] * shingles[None, :] + perms.b[i:i + step, None]) >> np.uint64(32)
+            vals = perms.a[i:i + step, None] * shingles[None, :]
+            vals += perms.b[i:i + step, None]
+            vals >>= np.uint64(32)
             out[i:i + step] = vals.min(axis=1)
     return out
 

@@ -47,7 +47,9 @@ def test_quickstart_outputs(quickstart_out: Path):
     assert rejected["https://spam.example.biz/zh-spam"] == ("gopher_repetition", "top_ngram_repeated")
     assert rejected["https://blog.example.org/articles/bienen"] == ("language", "language_not_kept")
     assert rejected["https://news.example.com/tags"] == ("gopher_quality", "too_few_words")
-    assert len(docs) == 22 and len(rejected) == 9
+    assert rejected["https://news.example.com/articles/compost"] == ("robots", "robots_disallowed")
+    assert rejected["https://contact.example.org/contact-bakery"] == ("quality_model", "quality_score_too_low")
+    assert len(docs) == 21 and len(rejected) == 11
     assert {d["lang"] for d in docs} == {"en", "zh"}
     ids = [d["id"] for d in docs]
     assert len(set(ids)) == len(ids)
@@ -81,8 +83,14 @@ def test_status_and_stats(quickstart_out: Path):
     assert dedup["steps"][0]["drops"] == {"exact_duplicate": 5, "near_duplicate": 3}
     manifest = json.loads((quickstart_out / "tokenize" / "manifest.json").read_text())
     tok = stages[-1]
-    final = read_rows(quickstart_out / "dedup_strings" / "data")
-    assert tok["stage"] == "tokenize" and tok["docs_in"] == len(final) == manifest["total_docs"] == 14
+    final = read_rows(quickstart_out / "clean" / "data")
+    assert tok["stage"] == "tokenize" and tok["docs_in"] == len(final) == manifest["total_docs"] == 12
+    clean = {r["url"]: r for r in final}
+    school = clean["https://contact.example.org/contact-school"]
+    assert school["pii_count"] == 5 and "138-1234-5678" not in school["text"] and "<CN_ID>" in school["text"]
+    contaminated = read_rows(quickstart_out / "clean" / "rejected")
+    assert [(r["url"], r["contamination"]) for r in contaminated] == [
+        ("https://tutor.example.org/homework-help", ["sample:bake-1"])]
     assert tok["tokens_out"] == manifest["total_tokens"]
 
 
@@ -95,7 +103,9 @@ def test_rerun_skips_and_changed_config_is_an_error(quickstart_out: Path, tmp_pa
     spec = yaml.safe_load(QUICKSTART.read_text())
     spec["stages"][0]["steps"][0]["extract"]["favor_precision"] = True
     spec["input"]["paths"] = [str(QUICKSTART.parent / "data" / "*.warc.gz")]
-    spec["stages"][0]["steps"][1]["url_blocklist"]["file"] = str(QUICKSTART.parent / "blocklist.txt")
+    spec["stages"][0]["steps"][1]["robots"]["table"] = str(QUICKSTART.parent / "data" / "*.warc.gz")
+    spec["stages"][0]["steps"][2]["url_blocklist"]["file"] = str(QUICKSTART.parent / "blocklist.txt")
+    spec["stages"][3]["steps"][1]["decontaminate"]["files"][0]["path"] = str(QUICKSTART.parent / "benchmark_sample.jsonl")
     changed = tmp_path / "changed.yaml"
     changed.write_text(yaml.safe_dump(spec))
     msg = cli("run", str(changed), "--output", str(out), "--quiet", code=2)
