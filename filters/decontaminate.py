@@ -75,8 +75,9 @@ class ContaminationIndex:
         if len(tok) == 0 or len(self.hashes) == 0:
             return {}, starts, ends, np.empty(0, np.int64)
         grams = kgram_hashes(tok, min(self.n, len(tok)))
-        hit = np.isin(grams, self.hashes)
-        pos = np.flatnonzero(hit)
+        # self.hashes is sorted: a binary search per n-gram, not np.isin's sort of the whole index.
+        at = np.minimum(np.searchsorted(self.hashes, grams), len(self.hashes) - 1)
+        pos = np.flatnonzero(self.hashes[at] == grams)
         found: dict[int, int] = {}
         for g in np.unique(grams[pos]):
             lo, hi = np.searchsorted(self.hashes, g, "left"), np.searchsorted(self.hashes, g, "right")

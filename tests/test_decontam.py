@@ -8,11 +8,12 @@ import re
 
 import pyarrow as pa
 import pytest
-from conftest import SHARED, shared_path
-from extraction_eval import wcxb
 
 from cc_cleaner.filters.benchmarks import load_benchmark
 from cc_cleaner.pipeline.step import StepContext, get_step
+
+from conftest import SHARED, shared_path
+from extraction_eval import wcxb
 
 pytestmark = pytest.mark.slow
 BENCH = ["gsm8k", "humaneval", "mbpp", "mmlu", "cmmlu", "ceval"]

@@ -8,10 +8,11 @@ from collections import Counter
 
 import pyarrow as pa
 import pytest
-from conftest import shared_path
 
 from cc_cleaner.filters.pii import ENTITIES, OURS, PREFILTER, cn_id_valid
 from cc_cleaner.pipeline.step import StepContext, get_step
+
+from conftest import shared_path
 
 SUPPORTED = set(ENTITIES.values())
 

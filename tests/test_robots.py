@@ -7,10 +7,11 @@ import tarfile
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from conftest import QUICKSTART, shared_path
 
 from cc_cleaner.filters.robots import normalize_robots, origin, parse_robots
 from cc_cleaner.pipeline.step import StepContext, get_step
+
+from conftest import QUICKSTART, shared_path
 
 # Where protego, like RFC 9309 section 2.2.2, compares percent-encoded forms, while Google's
 # library expects callers to have encoded the URL and does not decode %-escapes of unreserved
