@@ -6,6 +6,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Iterator
+from typing import ClassVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -65,6 +66,28 @@ def split_rejected(table: pa.Table, reasons: list[str | None], step: str) -> tup
     keep = pa.array([r is None for r in reasons])
     rejected = table.filter(pc.invert(keep))
     return table.filter(keep), with_reason(rejected, step, [r for r in reasons if r is not None])
+
+
+class PhaseTask:
+    """Shared by the tasks of global dedup stages (frozen dataclasses with ``output``, ``stage``,
+    ``phase``, ``index`` and ``homes``): ``index`` is an upstream task (home) or a partition, and
+    ``run`` calls the method named after the phase, then writes the completion marker."""
+
+    partition_phases: ClassVar[frozenset[str]] = frozenset()
+
+    @property
+    def marker(self) -> str:
+        return f"_state/{self.stage}/{self.phase}/{self.index:05d}.done"
+
+    def describe(self) -> str:
+        what = f"partition {self.index}" if self.phase in self.partition_phases else self.homes[self.index]
+        return f"stage {self.stage!r} {self.phase} task ({what})"
+
+    def run(self) -> dict[str, int]:
+        store = Store(self.output)
+        res = getattr(self, f"_{self.phase}")(store)
+        store.write_text(self.marker, "")
+        return res or {}
 
 
 class Timer:

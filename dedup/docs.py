@@ -31,7 +31,15 @@ import pyarrow as pa
 import xxhash
 from pydantic import BaseModel, ConfigDict, Field
 
-from cc_cleaner.dedup.common import Timer, languages, normalized_hash, read_parts, split_rejected, write_part
+from cc_cleaner.dedup.common import (
+    PhaseTask,
+    Timer,
+    languages,
+    normalized_hash,
+    read_parts,
+    split_rejected,
+    write_part,
+)
 from cc_cleaner.dedup.minhash import (
     Permutations,
     band_hashes,
@@ -105,7 +113,7 @@ def key_hash(strings: list[str]) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class DedupTask:
+class DedupTask(PhaseTask):
     output: str
     stage: str
     phase: str
@@ -115,19 +123,7 @@ class DedupTask:
     homes: tuple[str, ...]  # upstream task ids, in order
     inputs: tuple[tuple[str, ...], ...] = field(default=())  # upstream files per home
 
-    @property
-    def marker(self) -> str:
-        return f"_state/{self.stage}/{self.phase}/{self.index:05d}.done"
-
-    def describe(self) -> str:
-        what = self.homes[self.index] if self.phase in ("signatures", "fetch", "write") else f"partition {self.index}"
-        return f"stage {self.stage!r} {self.phase} task ({what})"
-
-    def run(self) -> dict[str, int]:
-        store = Store(self.output)
-        res = getattr(self, f"_{self.phase}")(store)
-        store.write_text(self.marker, "")
-        return res or {}
+    partition_phases = frozenset({"candidates", "verify", "components"})
 
     # -- 1 ----------------------------------------------------------------------------------
     def _signatures(self, store: Store) -> dict[str, int]:

@@ -108,12 +108,37 @@ def shingle_hashes(text: str, shingle: str, unique: bool = True) -> np.ndarray:
     units = token_hashes(text) if kind == "word" else char_hashes(text)
     if len(units) == 0:
         return units
-    n = min(n, len(units))
+    h = kgram_hashes(units, min(n, len(units)))
+    return np.unique(h) if unique else h
+
+
+def kgram_hashes(units: np.ndarray, k: int) -> np.ndarray:
+    """Rolling 64-bit hash of every run of ``k`` consecutive unit hashes (len - k + 1 of them)."""
     h = units.copy()
     with np.errstate(over="ignore"):
-        for k in range(1, n):
-            h = h[:-1] * np.uint64(0x9E3779B97F4A7C15) + units[k:]
-    return np.unique(h) if unique else h
+        for j in range(1, k):
+            h = h[:-1] * np.uint64(0x9E3779B97F4A7C15) + units[j:]
+    return h
+
+
+def cut_token_runs(text: str, starts: np.ndarray, ends: np.ndarray, positions: np.ndarray, k: int,
+                   min_run: int = 1) -> tuple[str, int]:
+    """Cut from ``text`` the token runs covered by k-grams starting at ``positions`` that are at
+    least ``min_run`` tokens long (cuts fall on token boundaries). Returns (text, runs cut)."""
+    covered = np.zeros(len(starts) + 1, dtype=np.int64)
+    p = np.asarray(positions, dtype=np.int64)
+    np.add.at(covered, p, 1)
+    np.add.at(covered, np.minimum(p + k, len(starts)), -1)
+    mask = np.cumsum(covered)[:-1] > 0
+    edges = np.diff(np.concatenate(([0], mask.astype(np.int8), [0])))
+    pieces, last, n = [], 0, 0
+    for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
+        if b - a >= min_run:
+            pieces.append(text[last:starts[a]])
+            last = int(ends[b - 1])
+            n += 1
+    pieces.append(text[last:])
+    return "".join(pieces).strip(), n
 
 
 @dataclass(frozen=True)

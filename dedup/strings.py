@@ -30,8 +30,8 @@ import pyarrow as pa
 import xxhash
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from cc_cleaner.dedup.common import Timer, read_parts, split_rejected, write_part
-from cc_cleaner.dedup.minhash import token_spans
+from cc_cleaner.dedup.common import PhaseTask, Timer, read_parts, split_rejected, write_part
+from cc_cleaner.dedup.minhash import cut_token_runs, kgram_hashes, token_spans
 from cc_cleaner.pipeline.shuffle import gather, scatter
 from cc_cleaner.pipeline.stats import PartStats
 from cc_cleaner.pipeline.store import Store
@@ -108,16 +108,8 @@ def winnow(hashes: np.ndarray, window: int) -> np.ndarray:
     return np.unique(np.arange(len(views)) + rightmost)
 
 
-def kgram_hashes(tok: np.ndarray, k: int) -> np.ndarray:
-    h = tok.copy()
-    with np.errstate(over="ignore"):
-        for j in range(1, k):
-            h = h[:-1] * np.uint64(0x9E3779B97F4A7C15) + tok[j:]
-    return h
-
-
 @dataclass(frozen=True)
-class StringsTask:
+class StringsTask(PhaseTask):
     output: str
     stage: str
     phase: str
@@ -127,19 +119,7 @@ class StringsTask:
     homes: tuple[str, ...]
     inputs: tuple[tuple[str, ...], ...]
 
-    @property
-    def marker(self) -> str:
-        return f"_state/{self.stage}/{self.phase}/{self.index:05d}.done"
-
-    def describe(self) -> str:
-        what = f"partition {self.index}" if self.phase in ("line_counts", "matches") else self.homes[self.index]
-        return f"stage {self.stage!r} {self.phase} task ({what})"
-
-    def run(self) -> dict[str, int]:
-        store = Store(self.output)
-        res = getattr(self, f"_{self.phase}")(store)
-        store.write_text(self.marker, "")
-        return res or {}
+    partition_phases = frozenset({"line_counts", "matches"})
 
     def _sources(self, store: Store, after_lines: bool) -> Any:
         if after_lines:
@@ -193,9 +173,8 @@ class StringsTask:
                 reasons.append(None if new else "empty_after_line_dedup")
             t2 = t.set_column(t.column_names.index("text"), "text", pa.array(texts, pa.string()))
             kept_t, rej = split_rejected(t2, reasons, "dedup_lines")
-            st = write_part(store, f"{self.stage}/{prefix}".rstrip("/"), self.homes[self.index], name, kept_t, rej,
-                            "dedup_lines", timer(), {"lines_removed": removed}, docs_in=t)
-            del st
+            write_part(store, f"{self.stage}/{prefix}".rstrip("/"), self.homes[self.index], name, kept_t, rej,
+                       "dedup_lines", timer(), {"lines_removed": removed}, docs_in=t)
         return {}
 
     # -- substrings -------------------------------------------------------------------------
@@ -266,21 +245,7 @@ class StringsTask:
 def cut_marked(text: str, positions: list[int], sub: SubstringsSpec) -> tuple[str, int]:
     """Remove runs of at least ``min_tokens`` marked tokens; returns (text, spans removed)."""
     starts, ends, _ = token_spans(text)
-    covered = np.zeros(len(starts) + 1, dtype=np.int64)
-    p = np.asarray(positions, dtype=np.int64)
-    np.add.at(covered, p, 1)
-    np.add.at(covered, np.minimum(p + sub.k, len(starts)), -1)
-    mask = np.cumsum(covered)[:-1] > 0
-    edges = np.diff(np.concatenate(([0], mask.astype(np.int8), [0])))
-    run_starts, run_ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-    pieces, last, n = [], 0, 0
-    for a, b in zip(run_starts, run_ends, strict=True):
-        if b - a >= sub.min_tokens:
-            pieces.append(text[last:starts[a]])
-            last = int(ends[b - 1])
-            n += 1
-    pieces.append(text[last:])
-    return "".join(pieces).strip(), n
+    return cut_token_runs(text, starts, ends, np.asarray(positions), sub.k, sub.min_tokens)
 
 
 def _merge_lines_outputs(store: Store, stage: str, name: str, rej: pa.Table) -> pa.Table:

@@ -19,8 +19,7 @@ import numpy as np
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field
 
-from cc_cleaner.dedup.minhash import token_spans
-from cc_cleaner.dedup.strings import kgram_hashes
+from cc_cleaner.dedup.minhash import cut_token_runs, kgram_hashes, token_spans
 from cc_cleaner.filters.benchmarks import load_benchmark, load_file
 from cc_cleaner.pipeline.step import Metric, Step, StepConfig, StepResult, register, split_by_reasons
 
@@ -123,7 +122,7 @@ class Decontaminate(Step):
                 texts.append(text)
                 reasons.append("benchmark_contamination")
             else:
-                new = _cut(text, starts, ends, pos, min(c.n, len(starts)))
+                new, _ = cut_token_runs(text, starts, ends, pos, min(c.n, len(starts)))
                 texts.append(new if new.strip() else text)
                 reasons.append(None if new.strip() else "benchmark_contamination")
         table = table.set_column(table.column_names.index("text"), "text", pa.array(texts, pa.string()))
@@ -131,16 +130,3 @@ class Decontaminate(Step):
         table = table.append_column("contamination_items", pa.array([len(h) for h in hits], pa.int32()))
         return split_by_reasons(table, self.name, reasons, counters)
 
-
-def _cut(text: str, starts: np.ndarray, ends: np.ndarray, pos: np.ndarray, n: int) -> str:
-    covered = np.zeros(len(starts) + 1, dtype=np.int64)
-    np.add.at(covered, pos, 1)
-    np.add.at(covered, np.minimum(pos + n, len(starts)), -1)
-    mask = np.cumsum(covered)[:-1] > 0
-    edges = np.diff(np.concatenate(([0], mask.astype(np.int8), [0])))
-    pieces, last = [], 0
-    for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
-        pieces.append(text[last:starts[a]])
-        last = int(ends[b - 1])
-    pieces.append(text[last:])
-    return "".join(pieces).strip()

@@ -140,20 +140,25 @@ class Pii(Step):
     def metrics(self) -> list[Metric]:
         return [Metric("pii_count", list(range(0, 11)) + [20, 50, 1e9], self.config.drop_over)]
 
+    def candidate(self, text: str) -> bool:
+        """False when the prefilter shows the text cannot hold any entity."""
+        return not self.config.prefilter or PREFILTER.search(text) is not None
+
     def find(self, text: str) -> list[Any]:
-        if self.config.prefilter and not PREFILTER.search(text):
-            return []
-        results = self.analyzer.analyze(text, language="en", entities=self.presidio_entities,
-                                        score_threshold=self.config.min_score)
-        return results
+        return self._analyze(text) if self.candidate(text) else []
+
+    def _analyze(self, text: str) -> list[Any]:
+        return self.analyzer.analyze(text, language="en", entities=self.presidio_entities,
+                                     score_threshold=self.config.min_score)
 
     def process(self, table: pa.Table) -> StepResult:
         texts, counts, reasons = [], [], []
         counters: dict[str, int] = {}
         analyzed = 0
         for text in table["text"].to_pylist():
-            results = self.find(text)
-            analyzed += bool(self.config.prefilter is False or PREFILTER.search(text))
+            is_candidate = self.candidate(text)
+            analyzed += is_candidate
+            results = self._analyze(text) if is_candidate else []
             if results:
                 out = self.anonymizer.anonymize(text=text, analyzer_results=results, operators=self.operators)
                 kept_types = [OURS.get(i.entity_type, i.entity_type) for i in out.items]

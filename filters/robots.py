@@ -94,7 +94,7 @@ def load_table(paths: list[str]) -> dict[str, tuple[int, str, str]]:
             with fsspec.open(path, "rb", compression="infer") as f:
                 t = pq.read_table(f) if path.endswith(".parquet") else pj.read_json(f)
             for r in t.to_pylist():
-                org = origin(r.get("url")) or origin(f"https://{r['host']}") if r.get("host") else origin(r.get("url"))
+                org = origin(r.get("url")) if r.get("url") else origin(f"https://{r.get('host') or ''}")
                 put(org, int(r.get("status") or 200), r.get("body") or "", str(r.get("fetch_time") or ""))
         else:
             _load_warc(path, put)
