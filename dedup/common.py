@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections import Counter
 from collections.abc import Iterator
 from typing import ClassVar
 
@@ -14,7 +13,7 @@ import pyarrow.parquet as pq
 import xxhash
 
 from cc_cleaner.pipeline.schema import with_reason
-from cc_cleaner.pipeline.stats import PartStats, StepStats, doc_bytes
+from cc_cleaner.pipeline.stats import PartStats, StepStats, breakdown, doc_bytes
 from cc_cleaner.pipeline.store import Store
 from cc_cleaner.pipeline.text import script_language
 
@@ -43,21 +42,24 @@ def normalized_hash(text: str) -> int:
     return xxhash.xxh3_64_intdigest(_SPACE.sub(" ", text.lower()).strip().encode("utf-8", "surrogatepass"))
 
 
-def write_part(store: Store, stage: str, task: str, name: str, kept: pa.Table, rejected: pa.Table | None,
-               step: str, seconds: float, counters: dict[str, int] | None = None,
-               docs_in: pa.Table | None = None) -> PartStats:
-    """Write one part's kept and rejected documents and its stats (as a map stage would)."""
+def write_part(store: Store, stage: str, task: str, name: str, docs_in: pa.Table, kept: pa.Table,
+               rejected: pa.Table, step: str, seconds: float, counters: dict[str, int] | None = None,
+               earlier_rejected: pa.Table | None = None) -> PartStats:
+    """Write one part's kept and rejected documents and its stats (as a map stage would).
+
+    ``earlier_rejected`` (an earlier step's drops of the same part) goes into the rejected file
+    but not into this step's counts."""
     store.write_table(f"{stage}/data/{name}.parquet", kept)
-    n_rej = rejected.num_rows if rejected is not None else 0
-    if n_rej:
-        store.write_table(f"{stage}/rejected/{name}.parquet", rejected)
-    source = docs_in if docs_in is not None else kept
-    st = PartStats(stage, task, 0, docs_in=kept.num_rows + n_rej, docs_out=kept.num_rows,
-                   bytes_in=doc_bytes(source) + (doc_bytes(rejected) if docs_in is None and n_rej else 0),
-                   bytes_out=doc_bytes(kept), seconds=seconds)
-    drops = dict(Counter(rejected["reason"].to_pylist())) if n_rej else {}
-    st.steps.append(StepStats(step, docs_in=st.docs_in, docs_out=st.docs_out, bytes_in=st.bytes_in,
-                              bytes_out=st.bytes_out, seconds=seconds, drops=drops, counters=counters or {}))
+    to_file = rejected if earlier_rejected is None else pa.concat_tables([earlier_rejected, rejected],
+                                                                          promote_options="default")
+    if to_file.num_rows:
+        store.write_table(f"{stage}/rejected/{name}.parquet", to_file)
+    st = PartStats(stage, task, 0, docs_in=docs_in.num_rows, docs_out=kept.num_rows, bytes_in=doc_bytes(docs_in),
+                   bytes_out=doc_bytes(kept), seconds=seconds, in_by=breakdown(docs_in), out_by=breakdown(kept))
+    step_st = StepStats(step, docs_in=st.docs_in, docs_out=st.docs_out, bytes_in=st.bytes_in,
+                        bytes_out=st.bytes_out, seconds=seconds, counters=counters or {})
+    step_st.add_rejected(rejected)
+    st.steps.append(step_st)
     store.write_text(f"{stage}/stats/{name}.json", st.to_json())
     return st
 

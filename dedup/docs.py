@@ -48,6 +48,7 @@ from cc_cleaner.dedup.minhash import (
     shingle_hashes,
     signature,
 )
+from cc_cleaner.pipeline.engines import Resources
 from cc_cleaner.pipeline.shuffle import gather, scatter
 from cc_cleaner.pipeline.store import Store
 
@@ -95,6 +96,7 @@ class DedupDocsSpec(BaseModel):
     keep: Literal["longest", "random"] = "longest"
     partitions: int = Field(default=16, gt=0)
     examples: int = Field(default=20, ge=0)  # largest clusters listed in clusters.json
+    resources: Resources = Resources()
 
     @property
     def kind(self) -> str:
@@ -278,8 +280,7 @@ class DedupTask(PhaseTask):
             t = t.append_column("dup_cluster", pa.array([r[0] for r in rows], pa.string()))
             t = t.append_column("dup_cluster_size", pa.array([r[1] for r in rows], pa.int32()))
             kept, rejected = split_rejected(t, [r[2] for r in rows], "dedup")
-            write_part(store, self.stage, self.homes[self.index], name, kept, rejected, "dedup", timer(),
-                       docs_in=t)
+            write_part(store, self.stage, self.homes[self.index], name, t, kept, rejected, "dedup", timer())
             docs += t.num_rows
         return {"docs_out": docs}
 

@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from cc_cleaner.dedup.common import PhaseTask, Timer, read_parts, split_rejected, write_part
 from cc_cleaner.dedup.minhash import cut_token_runs, kgram_hashes, token_spans
+from cc_cleaner.pipeline.engines import Resources
 from cc_cleaner.pipeline.shuffle import gather, scatter
 from cc_cleaner.pipeline.stats import PartStats
 from cc_cleaner.pipeline.store import Store
@@ -72,6 +73,7 @@ class DedupStringsSpec(BaseModel):
     lines: LinesSpec | None = None
     substrings: SubstringsSpec | None = None
     partitions: int = Field(default=16, gt=0)
+    resources: Resources = Resources()
 
     @model_validator(mode="after")
     def _something(self) -> DedupStringsSpec:
@@ -173,8 +175,8 @@ class StringsTask(PhaseTask):
                 reasons.append(None if new else "empty_after_line_dedup")
             t2 = t.set_column(t.column_names.index("text"), "text", pa.array(texts, pa.string()))
             kept_t, rej = split_rejected(t2, reasons, "dedup_lines")
-            write_part(store, f"{self.stage}/{prefix}".rstrip("/"), self.homes[self.index], name, kept_t, rej,
-                       "dedup_lines", timer(), {"lines_removed": removed}, docs_in=t)
+            write_part(store, f"{self.stage}/{prefix}".rstrip("/"), self.homes[self.index], name, t, kept_t, rej,
+                       "dedup_lines", timer(), {"lines_removed": removed})
         return {}
 
     # -- substrings -------------------------------------------------------------------------
@@ -232,10 +234,9 @@ class StringsTask(PhaseTask):
             t2 = t.set_column(t.column_names.index("text"), "text", pa.array(texts, pa.string()))
             kept, rej = split_rejected(t2, reasons, "dedup_substrings")
             counters = {"spans_removed": spans_removed, "chars_removed": chars_removed}
-            if self.spec.lines is not None:
-                rej = _merge_lines_outputs(store, self.stage, name, rej)
-            st = write_part(store, self.stage, self.homes[self.index], name, kept, rej, "dedup_substrings", timer(),
-                            counters, docs_in=t)
+            earlier = _lines_rejected(store, self.stage, name) if self.spec.lines is not None else None
+            st = write_part(store, self.stage, self.homes[self.index], name, t, kept, rej, "dedup_substrings",
+                            timer(), counters, earlier)
             if self.spec.lines is not None:
                 _prepend_lines_stats(store, self.stage, name, st)
             docs += t.num_rows
@@ -248,18 +249,16 @@ def cut_marked(text: str, positions: list[int], sub: SubstringsSpec) -> tuple[st
     return cut_token_runs(text, starts, ends, np.asarray(positions), sub.k, sub.min_tokens)
 
 
-def _merge_lines_outputs(store: Store, stage: str, name: str, rej: pa.Table) -> pa.Table:
+def _lines_rejected(store: Store, stage: str, name: str) -> pa.Table | None:
     rel = f"{stage}/_lines/rejected/{name}.parquet"
-    if store.exists(rel):
-        return pa.concat_tables([store.read_table(rel), rej], promote_options="default")
-    return rej
+    return store.read_table(rel) if store.exists(rel) else None
 
 
 def _prepend_lines_stats(store: Store, stage: str, name: str, st: PartStats) -> None:
     """One stats file per part for the stage: the lines step's counts first."""
     lines = json.loads(store.read_text(f"{stage}/_lines/stats/{name}.json"))
     final = json.loads(st.to_json())
-    final["docs_in"], final["bytes_in"] = lines["docs_in"], lines["bytes_in"]
+    final["docs_in"], final["bytes_in"], final["in_by"] = lines["docs_in"], lines["bytes_in"], lines["in_by"]
     final["steps"] = lines["steps"] + final["steps"]
     store.write_text(f"{stage}/stats/{name}.json", json.dumps(final, sort_keys=True, indent=1))
 

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
 
 import click
-import yaml
 
+from cc_cleaner.jobs.report import NotAnOutput, job_stages
 from cc_cleaner.jobs.spec import JobError, load_job
 from cc_cleaner.pipeline.engines import TaskFailed, get_engine
 from cc_cleaner.pipeline.runner import JobStateError, StepSetupError, run_job
-from cc_cleaner.pipeline.stats import merge
 from cc_cleaner.pipeline.store import Store
 
 
@@ -59,11 +57,35 @@ def run(job_file: str, output: str | None, engine_name: str, workers: int | None
     click.echo(f"done: {job.output}", err=True)
 
 
-def _job_stages(store: Store) -> list[str]:
-    if not store.exists("job.yaml"):
-        _fail(f"{store.url}: no job.yaml; not a cc-cleaner output folder")
-    spec = yaml.safe_load(store.read_text("job.yaml"))
-    return [s["name"] for s in spec["stages"]]
+@main.command()
+@click.argument("job_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--address", required=True, help="The Ray cluster's dashboard, e.g. http://head:8265.")
+@click.option("--output", help="Output on storage every node reaches (s3://..., an NFS path); overrides the job's.")
+@click.option("--working-dir", type=click.Path(exists=True, file_okay=False),
+              help="Folder uploaded with the job (default: the job file's folder; relative paths resolve in it).")
+@click.option("--python", "python_exe", default="python", show_default=True,
+              help="The cluster's Python, with cc-cleaner installed.")
+@click.option("--workers", type=int, help="Passed to `run`.")
+@click.option("--restart-from", help="Passed to `run`.")
+@click.option("--wait", is_flag=True, help="Follow the job's log until it ends; exit 1 if it failed.")
+def submit(job_file: str, address: str, output: str | None, working_dir: str | None, python_exe: str,
+           workers: int | None, restart_from: str | None, wait: bool) -> None:
+    """Submit JOB_FILE to a Ray cluster (Ray Jobs): `cc-cleaner run --engine ray` on the cluster."""
+    from cc_cleaner.jobs.submit import SubmitError, submit_job
+
+    try:
+        job = load_job(job_file, output)
+    except JobError as e:
+        _fail(f"{job_file}: {e}".replace("\n", "; "))
+    try:
+        submission_id = submit_job(job_file, job, address, working_dir, python_exe, workers, restart_from,
+                                   wait=wait, echo=click.echo)
+    except SubmitError as e:
+        _fail(str(e), e.code)
+    if not wait:
+        click.echo(submission_id)
+        click.echo(f"follow it: ray job logs --address {address} -f {submission_id}\n"
+                   f"stats while it runs: cc-cleaner stats {job.output}", err=True)
 
 
 @main.command()
@@ -71,7 +93,11 @@ def _job_stages(store: Store) -> list[str]:
 def status(out: str) -> None:
     """Stages of the job in OUT with tasks done/total."""
     store = Store(out)
-    for name in _job_stages(store):
+    try:
+        names = [s["name"] for s in job_stages(store)]
+    except NotAnOutput as e:
+        _fail(str(e))
+    for name in names:
         sdir = f"_state/{name}"
         if not store.exists(f"{sdir}/phases.json"):
             click.echo(f"{name:20s} not started")
@@ -85,43 +111,57 @@ def status(out: str) -> None:
         click.echo(f"{name:20s} tasks done: {', '.join(counts)}; {parts} parts  {state}")
 
 
-def load_stage_stats(store: Store, stage: str) -> dict[str, Any]:
-    parts = [json.loads(store.read_text(rel)) for rel in store.list(f"{stage}/stats", ".json")]
-    merged = merge(parts)
-    merged["stage"] = stage
-    merged["finished"] = store.exists(f"_state/{stage}/_SUCCESS")
-    return merged
+@main.command()
+@click.argument("out")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--html", "html_path", type=click.Path(dir_okay=False), help="Also write a self-contained HTML report.")
+def stats(out: str, as_json: bool, html_path: str | None) -> None:
+    """Funnel per stage and step: documents in, out and removed, with reasons, languages, sources;
+    readable while the job runs (unfinished stages are labelled partial)."""
+    from cc_cleaner.jobs.report import format_text, load_report
 
+    try:
+        report = load_report(out)
+    except NotAnOutput as e:
+        _fail(str(e))
+    if html_path:
+        from cc_cleaner.jobs.report_html import render_html
 
-def _pct(removed: int, total: int) -> str:
-    return f"{100 * removed / total:.1f}%" if total else "-"
+        with open(html_path, "w", encoding="utf-8") as f:
+            f.write(render_html(report))
+        click.echo(f"report: {html_path}", err=True)
+    click.echo(json.dumps(report, indent=1, ensure_ascii=False) if as_json else format_text(report))
 
 
 @main.command()
 @click.argument("out")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def stats(out: str, as_json: bool) -> None:
-    """Funnel per stage and step: documents in, out and removed, with reasons."""
-    store = Store(out)
-    report = [load_stage_stats(store, name) for name in _job_stages(store)]
-    if as_json:
-        click.echo(json.dumps(report, indent=1))
-        return
-    for st in report:
-        label = "" if st["finished"] else "  (partial: stage not finished)"
-        click.echo(f"== {st['stage']}: {st['docs_in']} docs in, {st['docs_out']} out, "
-                   f"{st['parts']} parts, {st['seconds']:.1f}s{label}")
-        if st["errors"]:
-            click.echo("   input errors: " + ", ".join(f"{k}={v}" for k, v in sorted(st["errors"].items())))
-        if st["skipped"]:
-            click.echo("   records skipped: " + ", ".join(f"{k}={v}" for k, v in sorted(st["skipped"].items())))
-        click.echo(f"   {'step':22s} {'in':>9s} {'out':>9s} {'removed':>9s} {'%':>7s} {'MB in':>8s} {'MB out':>8s}")
-        for s in st["steps"]:
-            removed = s["docs_in"] - s["docs_out"]
-            click.echo(f"   {s['name']:22s} {s['docs_in']:9d} {s['docs_out']:9d} {removed:9d} "
-                       f"{_pct(removed, s['docs_in']):>7s} {s['bytes_in'] / 1e6:8.2f} {s['bytes_out'] / 1e6:8.2f}")
-            for reason, n in sorted(s["drops"].items(), key=lambda kv: -kv[1]):
-                click.echo(f"     - {reason:20s} {n:9d}")
+@click.option("--step", required=True, help="Step name as shown by `cc-cleaner stats` (e.g. gopher_quality).")
+@click.option("--reason", help="Only documents removed for this reason.")
+@click.option("-n", "n", default=5, show_default=True, help="How many documents.")
+@click.option("--kept", is_flag=True, help="Documents the step's stage kept, instead of removed ones.")
+@click.option("--chars", default=1000, show_default=True, help="Characters of text to print (0: all).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per document.")
+def sample(out: str, step: str, reason: str | None, n: int, kept: bool, chars: int, as_json: bool) -> None:
+    """Print documents a step removed (or its stage kept): the same ones on every call."""
+    from cc_cleaner.jobs.report import sample_docs
+
+    try:
+        docs = sample_docs(out, step, reason, n, kept)
+    except NotAnOutput as e:
+        _fail(str(e))
+    if not docs:
+        _fail(f"no {'kept' if kept else 'removed'} documents for step {step!r}"
+              + (f" with reason {reason!r}" if reason else ""), 1)
+    for d in docs:
+        if as_json:
+            click.echo(json.dumps(d, ensure_ascii=False, default=str))
+            continue
+        text = d.get("text") or d.get("html") or ""
+        meta = {k: v for k, v in d.items() if k not in ("text", "html", "id", "url") and v is not None}
+        click.echo(f"### {d['id']}  {d.get('url') or ''}")
+        click.echo("    " + "  ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in meta.items()))
+        click.echo((text if chars == 0 else text[:chars]) + ("\n..." if chars and len(text) > chars else ""))
+        click.echo()
 
 
 @main.command("train-quality")

@@ -25,6 +25,7 @@ from pydantic import (
 
 from cc_cleaner.dedup.docs import DedupDocsSpec
 from cc_cleaner.dedup.strings import DedupStringsSpec
+from cc_cleaner.pipeline.engines import Resources
 from cc_cleaner.pipeline.readers import InputConfig
 from cc_cleaner.pipeline.step import step_class
 from cc_cleaner.pipeline.tokenizer import TokenizerSpec
@@ -44,6 +45,7 @@ class MapStageSpec(BaseModel):
     name: str = Field(pattern=STAGE_NAME)
     steps: list[dict[str, Any]] = []  # none: the stage only reads its input into Parquet
     part_records: int = Field(default=2000, gt=0)  # input records per checkpointed part
+    resources: Resources = Resources()
 
     @field_validator("steps", mode="before")
     @classmethod
@@ -85,6 +87,7 @@ class TokenizeStageSpec(BaseModel):
     buckets: int | None = Field(default=None, gt=0)  # shuffle buckets; default: about one per shard
     row_group_tokens: int = Field(default=1_000_000, gt=0)
     batch_docs: int = Field(default=1000, gt=0)
+    resources: Resources = Resources()
 
     @property
     def kind(self) -> str:
@@ -145,7 +148,8 @@ class Job:
     def stage_hash(self, index: int) -> str:
         """Hash of everything that decides a stage's output: its spec, the input, seed, upstream."""
         s = self.spec
-        payload = {"format": 1, "seed": s.seed, "stage": s.stages[index].model_dump(mode="json"),
+        # Resources decide where tasks run, never what they write.
+        payload = {"format": 1, "seed": s.seed, "stage": s.stages[index].model_dump(mode="json", exclude={"resources"}),
                    "upstream": self.stage_hash(index - 1) if index else None,
                    "input": s.input.model_dump(mode="json") if index == 0 else None}
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]

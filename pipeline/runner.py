@@ -195,7 +195,7 @@ def run_stage(job: Job, store: Store, engine: Engine, index: int, progress: bool
             bar.set_postfix(docs=rep.docs_in, docs_per_s=f"{rate:.0f}")
 
         try:
-            engine.run(todo, execute, on_done)
+            engine.run(todo, execute, on_done, stage.resources)
         finally:
             bar.close()
     rep.seconds = time.perf_counter() - t0

@@ -13,8 +13,64 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import xxhash
 
 from cc_cleaner.pipeline.step import Metric
+
+SAMPLES_PER_REASON = 5
+SAMPLE_TEXT_CHARS = 800
+BREAKDOWNS = ("lang", "source")  # drops and outputs are also counted per value of these columns
+
+
+def sample_key(doc_id: str) -> int:
+    """Rank of a document in the samples: the smallest keys win, so samples merge the same way
+    however the input was cut into parts and tasks (a bottom-k sample)."""
+    return xxhash.xxh3_64_intdigest(doc_id.encode("utf-8", "surrogatepass"))
+
+
+def breakdown(table: pa.Table) -> dict[str, dict[str, int]]:
+    """Documents per language and per source (``unknown`` before language ID ran)."""
+    out: dict[str, dict[str, int]] = {}
+    for col in BREAKDOWNS:
+        if table.num_rows == 0:
+            out[col] = {}
+        elif col in table.column_names:
+            vc = pc.value_counts(pc.fill_null(table[col], "unknown"))
+            out[col] = {v["values"].as_py(): v["counts"].as_py() for v in vc}
+        else:
+            out[col] = {"unknown": table.num_rows}
+    return out
+
+
+_NOT_METRICS = {"id", "text", "html", "url", "source", "reason", "step"}
+
+
+def _short(v: Any) -> bool:
+    """Values worth showing beside a sample: numbers, flags, short strings and short lists of them."""
+    if isinstance(v, bool | int | float):
+        return True
+    if isinstance(v, str):
+        return len(v) <= 100
+    return isinstance(v, list) and 0 < len(v) <= 10 and all(_short(x) and not isinstance(x, list) for x in v)
+
+
+def _sample_rows(table: pa.Table, k: int) -> list[dict[str, Any]]:
+    keys = np.array([sample_key(i) for i in table["id"].to_pylist()], dtype=np.uint64)
+    take = np.argsort(keys, kind="stable")[:k]
+    small = table.take(pa.array(take))
+    rows = []
+    for i, row in zip(take, small.to_pylist(), strict=True):
+        text, field_ = row.get("text") or "", "text"
+        if not text and row.get("html"):  # dropped before or at extraction: show the page itself
+            text, field_ = row["html"], "html"
+        rows.append({"key": int(keys[i]), "id": row["id"], "url": row.get("url"), "source": row.get("source"),
+                     "reason": row["reason"], "field": field_, "text": text[:SAMPLE_TEXT_CHARS], "chars": len(text),
+                     "metrics": {c: v for c, v in row.items() if c not in _NOT_METRICS and _short(v)}})
+    return rows
+
+
+def merge_samples(a: list[dict[str, Any]], b: list[dict[str, Any]], k: int = SAMPLES_PER_REASON) -> list[dict]:
+    return sorted(a + b, key=lambda r: (r["key"], r["id"]))[:k]
 
 
 def text_bytes(table: pa.Table, column: str = "text") -> int:
@@ -38,8 +94,23 @@ class StepStats:
     bytes_out: int = 0
     seconds: float = 0.0
     drops: dict[str, int] = field(default_factory=dict)
+    drops_by: dict[str, dict[str, int]] = field(default_factory=dict)  # {"lang": {...}, "source": {...}}
+    samples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # per reason, bottom-k
     counters: dict[str, int] = field(default_factory=dict)
     hists: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def add_rejected(self, rejected: pa.Table) -> None:
+        """Drops per reason, language and source, and deterministic samples per reason."""
+        if rejected.num_rows == 0:
+            return
+        self.drops = _add(self.drops, dict(Counter(rejected["reason"].to_pylist())))
+        for col, counts in breakdown(rejected).items():
+            self.drops_by[col] = _add(self.drops_by.get(col, {}), counts)
+        for reason in sorted(self.drops):
+            rows = rejected.filter(pc.equal(rejected["reason"], reason))
+            if rows.num_rows:
+                self.samples[reason] = merge_samples(self.samples.get(reason, []),
+                                                     _sample_rows(rows, SAMPLES_PER_REASON))
 
     def add_hist(self, metric: Metric, values: np.ndarray) -> None:
         values = values[~np.isnan(values)] if values.dtype.kind == "f" else values
@@ -65,33 +136,52 @@ class PartStats:
     seconds: float = 0.0
     errors: dict[str, int] = field(default_factory=dict)
     skipped: dict[str, int] = field(default_factory=dict)
+    in_by: dict[str, dict[str, int]] = field(default_factory=dict)
+    out_by: dict[str, dict[str, int]] = field(default_factory=dict)
     steps: list[StepStats] = field(default_factory=list)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True, indent=1)
 
 
+def _add(a: dict[str, int], b: dict[str, int]) -> dict[str, int]:
+    out = dict(a)
+    for k, v in b.items():
+        out[k] = out.get(k, 0) + v
+    return out
+
+
+def _add_by(a: dict[str, dict[str, int]], b: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+    return {col: _add(a.get(col, {}), b.get(col, {})) for col in sorted(set(a) | set(b))}
+
+
 def merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
     """Add up part stats (as loaded from JSON) of one stage."""
     total: dict[str, Any] = {"docs_in": 0, "bytes_in": 0, "docs_out": 0, "bytes_out": 0, "tokens_out": 0,
-                             "seconds": 0.0,
-                             "errors": Counter(), "skipped": Counter(), "parts": len(parts), "steps": {}}
+                             "seconds": 0.0, "errors": Counter(), "skipped": Counter(), "in_by": {},
+                             "out_by": {}, "parts": len(parts), "steps": {}}
     order: list[str] = []
-    for p in parts:
+    for p in sorted(parts, key=lambda p: (p["task"], p["part"])):
         for k in ("docs_in", "bytes_in", "docs_out", "bytes_out", "tokens_out", "seconds"):
             total[k] += p.get(k, 0)
         total["errors"].update(p["errors"])
         total["skipped"].update(p["skipped"])
+        total["in_by"] = _add_by(total["in_by"], p.get("in_by", {}))
+        total["out_by"] = _add_by(total["out_by"], p.get("out_by", {}))
         for s in p["steps"]:
             if s["name"] not in total["steps"]:
                 order.append(s["name"])
                 total["steps"][s["name"]] = {
                     "name": s["name"], "docs_in": 0, "docs_out": 0, "bytes_in": 0, "bytes_out": 0,
-                    "seconds": 0.0, "drops": Counter(), "counters": Counter(), "hists": {}}
+                    "seconds": 0.0, "drops": Counter(), "drops_by": {}, "samples": {}, "counters": Counter(),
+                    "hists": {}}
             t = total["steps"][s["name"]]
             for k in ("docs_in", "docs_out", "bytes_in", "bytes_out", "seconds"):
                 t[k] += s[k]
             t["drops"].update(s["drops"])
+            t["drops_by"] = _add_by(t["drops_by"], s.get("drops_by", {}))
+            for reason, rows in s.get("samples", {}).items():
+                t["samples"][reason] = merge_samples(t["samples"].get(reason, []), rows)
             t["counters"].update(s["counters"])
             for col, h in s["hists"].items():
                 th = t["hists"].setdefault(col, {**h, "counts": [0] * len(h["counts"])})

@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from cc_cleaner.pipeline.readers import InputConfig, ReadError, Skip, read_file
-from cc_cleaner.pipeline.stats import PartStats, StepStats, doc_bytes
+from cc_cleaner.pipeline.stats import PartStats, StepStats, breakdown, doc_bytes
 from cc_cleaner.pipeline.step import StepContext, get_step
 from cc_cleaner.pipeline.store import Store
 
@@ -145,7 +145,7 @@ def process_part(task: MapTask, store: Store, steps: list, part: Part) -> PartSt
         [{"id": None, "text": None, "url": None, "source": None}]).slice(0, 0)
     stats = PartStats(task.stage, task.task_id, part.index, errors=dict(Counter(e.error for e in part.errors)),
                       skipped=dict(part.skipped))
-    stats.docs_in, stats.bytes_in = table.num_rows, doc_bytes(table)
+    stats.docs_in, stats.bytes_in, stats.in_by = table.num_rows, doc_bytes(table), breakdown(table)
     rejected: list[pa.Table] = []
     for step in steps:
         s = StepStats(step.name, docs_in=table.num_rows, bytes_in=doc_bytes(table))
@@ -157,7 +157,7 @@ def process_part(task: MapTask, store: Store, steps: list, part: Part) -> PartSt
             s.counters = dict(res.counters)
             if res.rejected.num_rows:
                 rejected.append(res.rejected)
-                s.drops = dict(Counter(res.rejected["reason"].to_pylist()))
+                s.add_rejected(res.rejected)
             for m in step.metrics():
                 values = [t[m.column].to_numpy(zero_copy_only=False) for t in (res.kept, res.rejected)
                           if m.column in t.column_names]
@@ -165,7 +165,7 @@ def process_part(task: MapTask, store: Store, steps: list, part: Part) -> PartSt
                     s.add_hist(m, np.concatenate(values).astype(np.float64))
         s.docs_out, s.bytes_out = table.num_rows, doc_bytes(table)
         stats.steps.append(s)
-    stats.docs_out, stats.bytes_out = table.num_rows, doc_bytes(table)
+    stats.docs_out, stats.bytes_out, stats.out_by = table.num_rows, doc_bytes(table), breakdown(table)
 
     name = f"{task.task_id}-p{part.index:05d}"
     store.write_table(f"{task.stage}/data/{name}.parquet", table)

@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import xxhash
 
-from cc_cleaner.pipeline.stats import PartStats, StepStats
+from cc_cleaner.pipeline.stats import PartStats, StepStats, breakdown, text_bytes
 from cc_cleaner.pipeline.store import PARQUET_OPTS, Store
 from cc_cleaner.pipeline.tokenizer import TokenizerSpec, load_tokenizer
 
@@ -78,7 +78,8 @@ class ScatterTask:
             t0 = time.perf_counter()
             name = path.rsplit("/", 1)[-1].removesuffix(".parquet")
             with store.fs.open(path, "rb") as f:
-                table = pq.read_table(f, columns=["id", "source", "text"])
+                pf = pq.ParquetFile(f)
+                table = pf.read(columns=[c for c in ("id", "source", "text", "lang") if c in pf.schema_arrow.names])
             pieces = []
             for start in range(0, table.num_rows, self.batch_docs):
                 batch = table.slice(start, self.batch_docs)
@@ -91,18 +92,29 @@ class ScatterTask:
             for b in np.unique(bucket):
                 part = rows.filter(pa.array(bucket == b))
                 store.write_table(f"{self.stage}/_shuffle/b{int(b):05d}/{name}.parquet", part, fast=True)
+            by = breakdown(table)
             st = PartStats(self.stage, self.task_id, 0, docs_in=rows.num_rows, docs_out=rows.num_rows,
-                           bytes_in=int(pc.sum(pc.binary_length(table["text"])).as_py() or 0))
+                           bytes_in=text_bytes(table), in_by=by, out_by=by)
             st.tokens_out = int(pc.sum(rows["n_tokens"]).as_py() or 0)
             st.bytes_out = st.tokens_out * 4
             st.steps.append(StepStats("tokenize", docs_in=rows.num_rows, docs_out=rows.num_rows,
                                       bytes_in=st.bytes_in, bytes_out=st.bytes_in,
-                                      counters={"tokens": st.tokens_out}))
+                                      counters={"tokens": st.tokens_out, **tokens_by_lang(table, rows)}))
             st.seconds = time.perf_counter() - t0
             store.write_text(f"{self.stage}/stats/{name}.json", st.to_json())
             docs += rows.num_rows
         store.write_text(self.marker, "")
         return {"docs_in": docs, "docs_out": docs}
+
+
+def tokens_by_lang(docs: pa.Table, rows: pa.Table) -> dict[str, int]:
+    """Counters ``tokens:lang:<code>`` (rows are the tokenized docs, in the order of ``docs``)."""
+    if "lang" not in docs.column_names or not rows.num_rows:
+        return {}
+    langs = pc.fill_null(docs["lang"], "unknown")
+    grouped = pa.table({"lang": langs, "n": rows["n_tokens"]}).group_by("lang").aggregate([("n", "sum")])
+    return {f"tokens:lang:{k}": int(v) for k, v in zip(grouped["lang"].to_pylist(), grouped["n_sum"].to_pylist(),
+                                                        strict=True)}
 
 
 @dataclass(frozen=True)

@@ -28,3 +28,22 @@ def shared() -> type:
         path = staticmethod(shared_path)
 
     return _S
+
+
+def cli(*args: str, code: int = 0) -> str:
+    """Run ``cc-cleaner ARGS`` in this process; asserts the exit code, returns stdout and stderr."""
+    from click.testing import CliRunner
+
+    from cc_cleaner.jobs.cli import main
+
+    res = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    assert res.exit_code == code, res.output
+    return res.output
+
+
+@pytest.fixture(scope="session")
+def quickstart_out(tmp_path_factory) -> Path:
+    """The quickstart job's output (local engine, 2 workers), run once per test session."""
+    out = tmp_path_factory.mktemp("qs") / "out"
+    cli("run", str(QUICKSTART), "--output", str(out), "--workers", "2", "--quiet")
+    return out

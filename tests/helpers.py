@@ -68,3 +68,18 @@ def square(x: int) -> int:
 
 def always_die(x: int) -> int:
     os._exit(9)
+
+
+def sleep_span(x: float) -> tuple[float, float]:
+    """(start, end) of a short sleep: tells how many tasks ran at once."""
+    import time
+
+    t0 = time.time()
+    time.sleep(x)
+    return t0, time.time()
+
+
+def ray_assigned(_: int) -> dict[str, float]:
+    import ray
+
+    return ray.get_runtime_context().get_assigned_resources()

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from cc_cleaner.pipeline.engines import TaskFailed
+from cc_cleaner.pipeline.engines import Resources, TaskFailed
 from cc_cleaner.pipeline.engines.local import LocalEngine
 
-from helpers import always_raise, die_once, square
+from helpers import always_raise, die_once, sleep_span, square
 
 
 def test_results_in_task_order():
@@ -41,5 +41,25 @@ def test_task_that_always_kills_its_worker_fails_alone():
     try:
         with pytest.raises(TaskFailed, match="its worker process died"):
             eng.run([1], always_die)
+    finally:
+        eng.close()
+
+
+def _max_overlap(spans: list[tuple[float, float]]) -> int:
+    events = sorted([(a, 1) for a, _ in spans] + [(b, -1) for _, b in spans])
+    now = best = 0
+    for _, d in events:
+        now += d
+        best = max(best, now)
+    return best
+
+
+def test_stage_resources_limit_tasks_at_once():
+    eng = LocalEngine(4)
+    try:
+        assert eng.slots(None) == 4 and eng.slots(Resources(cpus=2)) == 2 and eng.slots(Resources(cpus=8)) == 1
+        assert eng.slots(Resources(memory_gb=1e6)) == 1  # a task that needs more memory than there is runs alone
+        spans = eng.run([0.4] * 4, sleep_span, resources=Resources(cpus=2))
+        assert _max_overlap(spans) == 2
     finally:
         eng.close()

@@ -12,11 +12,11 @@ import pytest
 import yaml
 
 from cc_cleaner.jobs.spec import load_job
-from cc_cleaner.pipeline.engines import TaskFailed, get_engine
+from cc_cleaner.pipeline.engines import Resources, TaskFailed, get_engine
 from cc_cleaner.pipeline.runner import run_job
 
 from conftest import QUICKSTART, SHARED, shared_path
-from helpers import always_raise, article_pages, square, tree_digest, write_warc
+from helpers import always_raise, article_pages, ray_assigned, square, tree_digest, write_warc
 
 pytestmark = pytest.mark.slow
 FOLDERS = ("data", "rejected", "errors", "shards")
@@ -67,6 +67,12 @@ def test_ray_failing_task_is_named(ray_engine):
     assert ray_engine.run([2, 3], square) == [4, 9]
     with pytest.raises(TaskFailed, match="failed 3 attempts: ValueError: bad input 5"):
         ray_engine.run([5], always_raise)
+
+
+def test_ray_stage_resources_are_reserved(ray_engine):
+    assert ray_engine.run([0], ray_assigned) == [{"CPU": 1.0}]
+    got = ray_engine.run([0], ray_assigned, resources=Resources(cpus=2, memory_gb=0.25))[0]
+    assert got["CPU"] == 2.0 and got["memory"] == 0.25 * 2**30
 
 
 def test_spark_failing_task_is_named(spark_engine):

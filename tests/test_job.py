@@ -9,27 +9,11 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 import yaml
-from click.testing import CliRunner
 
-from cc_cleaner.jobs.cli import main
-
-from conftest import QUICKSTART, shared_path
+from conftest import QUICKSTART, cli, shared_path
 from helpers import tree_digest
 
 pytestmark = pytest.mark.slow
-
-
-def cli(*args: str, code: int = 0) -> str:
-    res = CliRunner().invoke(main, list(args), catch_exceptions=False)
-    assert res.exit_code == code, res.output
-    return res.output
-
-
-@pytest.fixture(scope="module")
-def quickstart_out(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("qs") / "out"
-    cli("run", str(QUICKSTART), "--output", str(out), "--workers", "2", "--quiet")
-    return out
 
 
 def read_rows(folder: Path) -> list[dict]:
@@ -70,7 +54,7 @@ def test_status_and_stats(quickstart_out: Path):
     assert "map 2/2" in cli("status", str(quickstart_out)) and "finished" in cli("status", str(quickstart_out))
     out = cli("stats", str(quickstart_out))
     assert "extract" in out and "binary_payload=1" in out and "revisit=1" in out
-    stages = json.loads(cli("stats", str(quickstart_out), "--json"))
+    stages = json.loads(cli("stats", str(quickstart_out), "--json"))["stages"]
     st = stages[0]
     docs = read_rows(quickstart_out / "extract" / "data")
     assert st["docs_out"] == len(docs)
@@ -143,7 +127,7 @@ def test_real_warc_files_with_broken_ones(tmp_path: Path):
     errors = [json.loads(ln) for p in (out / "errors").glob("*.jsonl") for ln in p.read_text().splitlines()]
     failed_files = {Path(e["file"]).name for e in errors}
     assert failed_files == {"clipped.warc.gz", "bad.arc", "example-wrong-chunks.warc.gz", "example-space-in-url.arc"}
-    st = json.loads(cli("stats", str(tmp_path / "out"), "--json"))[0]
+    st = json.loads(cli("stats", str(tmp_path / "out"), "--json"))["stages"][0]
     assert sum(st["errors"].values()) == len(errors)
     kept = read_rows(out / "data")
     rejected = read_rows(out / "rejected")

@@ -54,3 +54,15 @@ def test_step_defaults_are_part_of_the_spec():
     j = parse_job(job(stages=[{"name": "s", "steps": ["extract"]}]), "/x")
     assert j.spec.stages[0].steps == [{"extract": {"backend": "trafilatura", "favor_precision": False,
                                                    "include_tables": True, "min_chars": 1}}]
+
+
+def test_stage_resources_are_validated_and_do_not_change_the_config_hash():
+    plain = parse_job(job(), "/x")
+    res = parse_job(job(stages=[{"name": "extract", "steps": [{"extract": {}}],
+                                 "resources": {"cpus": 2, "memory_gb": 4}}]), "/x")
+    assert res.spec.stages[0].resources.cpus == 2 and res.spec.stages[0].resources.memory_gb == 4
+    assert res.stage_hash(0) == plain.stage_hash(0)
+    assert "stages.0.resources.cpus: Input should be greater than 0" in err(
+        job(stages=[{"name": "e", "steps": [], "resources": {"cpus": 0}}]))
+    dedup = parse_job(job(stages=[{"name": "d", "exact": True, "resources": {"memory_gb": 8}}]), "/x")
+    assert dedup.spec.stages[0].resources.memory_gb == 8

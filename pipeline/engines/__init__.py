@@ -5,6 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Resources(BaseModel):
+    """What one task of a stage needs (a stage's ``resources:``). Ray reserves both; the local
+    engine runs fewer tasks at once to fit them; Spark honours ``cpus`` on clusters (task
+    resource profiles) and takes memory from its executor settings."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    cpus: float = Field(default=1.0, gt=0)
+    memory_gb: float | None = Field(default=None, gt=0)
+
 
 class TaskFailed(RuntimeError):
     """A task failed all its attempts; the message names the task and its input."""
@@ -15,7 +28,7 @@ class Engine(Protocol):
     workers: int
 
     def run(self, tasks: Sequence[Any], fn: Callable[[Any], Any],
-            on_done: Callable[[Any, Any], None] | None = None) -> list[Any]:
+            on_done: Callable[[Any, Any], None] | None = None, resources: Resources | None = None) -> list[Any]:
         """Run ``fn(task)`` for every task; results in task order. Raises TaskFailed."""
         ...
 

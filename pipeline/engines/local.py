@@ -17,7 +17,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from cc_cleaner.pipeline.engines import TaskFailed, describe
+from cc_cleaner.pipeline.engines import Resources, TaskFailed, describe
 
 
 class LocalEngine:
@@ -44,8 +44,19 @@ class LocalEngine:
         self._pool.shutdown(wait=True, cancel_futures=True)
         self._pool = None
 
+    def slots(self, resources: Resources | None) -> int:
+        """Tasks at once: the workers divided by each task's CPUs, and no more than fit in memory."""
+        if resources is None:
+            return self.workers
+        n = int(self.workers // resources.cpus)
+        if resources.memory_gb:
+            total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+            n = min(n, int(total // resources.memory_gb))
+        return max(1, n)
+
     def run(self, tasks: Sequence[Any], fn: Callable[[Any], Any],
-            on_done: Callable[[Any, Any], None] | None = None) -> list[Any]:
+            on_done: Callable[[Any, Any], None] | None = None, resources: Resources | None = None) -> list[Any]:
+        slots = self.slots(resources)
         results: dict[int, Any] = {}
         attempts: Counter[int] = Counter()
         queue: deque[int] = deque(range(len(tasks)))
@@ -57,7 +68,7 @@ class LocalEngine:
                 inflight: dict[Future, int] = {}
                 broken = False
                 while (batch or inflight) and not broken:
-                    while batch and len(inflight) < (1 if solo else self.workers):
+                    while batch and len(inflight) < (1 if solo else slots):
                         i = batch.popleft()
                         inflight[self._get_pool().submit(fn, tasks[i])] = i
                     done, _ = wait(inflight, return_when=FIRST_COMPLETED)

@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from cc_cleaner.pipeline.engines import TaskFailed, describe
+from cc_cleaner.pipeline.engines import Resources, TaskFailed, describe
 
 
 def _call(fn: Callable[[Any], Any], task: Any) -> Any:
@@ -42,10 +42,16 @@ class RayEngine:
         self._remote = ray.remote(**opts)(_call)
 
     def run(self, tasks: Sequence[Any], fn: Callable[[Any], Any],
-            on_done: Callable[[Any, Any], None] | None = None) -> list[Any]:
+            on_done: Callable[[Any, Any], None] | None = None, resources: Resources | None = None) -> list[Any]:
         import ray
 
-        pending = {self._remote.remote(fn, t): i for i, t in enumerate(tasks)}
+        remote = self._remote
+        if resources is not None:
+            opts: dict[str, Any] = {"num_cpus": resources.cpus}
+            if resources.memory_gb:
+                opts["memory"] = int(resources.memory_gb * 2**30)
+            remote = remote.options(**opts)
+        pending = {remote.remote(fn, t): i for i, t in enumerate(tasks)}
         results: dict[int, Any] = {}
         while pending:
             done, _ = ray.wait(list(pending), num_returns=1)

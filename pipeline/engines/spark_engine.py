@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from cc_cleaner.pipeline.engines import TaskFailed, describe
+from cc_cleaner.pipeline.engines import Resources, TaskFailed, describe
 
 
 class TaskError(RuntimeError):
@@ -54,11 +54,17 @@ class SparkEngine:
         self.max_attempts = max_attempts
 
     def run(self, tasks: Sequence[Any], fn: Callable[[Any], Any],
-            on_done: Callable[[Any, Any], None] | None = None) -> list[Any]:
+            on_done: Callable[[Any, Any], None] | None = None, resources: Resources | None = None) -> list[Any]:
         if not tasks:
             return []
         sc = self.spark.sparkContext
         rdd = sc.parallelize(list(enumerate(tasks)), numSlices=len(tasks))
+        if resources is not None and resources.cpus != 1 and not sc.master.startswith("local"):
+            # Task resource profiles: standalone, YARN and Kubernetes (dynamic allocation off).
+            from pyspark.resource import ResourceProfileBuilder, TaskResourceRequests
+
+            cpus = max(1, round(resources.cpus))
+            rdd = rdd.withResources(ResourceProfileBuilder().require(TaskResourceRequests().cpus(cpus)).build)
         results: dict[int, Any] = {}
         try:
             for i, res in rdd.map(lambda item: _run_one(fn, item)).toLocalIterator(prefetchPartitions=True):
