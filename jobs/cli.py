@@ -43,6 +43,8 @@ def run(job_file: str, output: str | None, engine_name: str, workers: int | None
         _fail(f"{job_file}: {e}".replace("\n", "; "))
     options = {"address": address} if engine_name == "ray" else {"master": master} if engine_name == "spark" else {}
     engine = get_engine(engine_name, workers, **options)
+    where = f", master {engine.spark.sparkContext.master}" if engine_name == "spark" else ""
+    click.echo(f"engine: {engine.name}{where}, {engine.workers} workers", err=True)
     try:
         report = run_job(job, engine, restart_from=restart_from, progress=not quiet)
     except (JobStateError, StepSetupError, FileNotFoundError, ValueError) as e:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -11,6 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+import cc_cleaner.jobs.cli as cli_module
 from cc_cleaner.jobs.spec import load_job
 from cc_cleaner.pipeline.engines import Resources, TaskFailed, get_engine
 from cc_cleaner.pipeline.runner import run_job
@@ -38,11 +41,16 @@ def local_quickstart(tmp_path_factory) -> dict[str, str]:
         eng.close()
 
 
+def _workers_import_tests() -> None:
+    """Ray and Spark workers inherit this environment: they can then import tests/helpers.py."""
+    here = str(Path(__file__).parent)
+    if here not in os.environ.get("PYTHONPATH", "").split(os.pathsep):
+        os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (here, os.environ.get("PYTHONPATH")) if p)
+
+
 @pytest.fixture(scope="module")
 def ray_engine():
-    # Workers of the local instance inherit this environment: they can import tests/helpers.py.
-    here = str(Path(__file__).parent)
-    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (here, os.environ.get("PYTHONPATH")) if p)
+    _workers_import_tests()
     eng = get_engine("ray", 2)
     yield eng
     eng.close()
@@ -50,6 +58,7 @@ def ray_engine():
 
 @pytest.fixture(scope="module")
 def spark_engine():
+    _workers_import_tests()
     eng = get_engine("spark", 2)
     yield eng
     eng.close()
@@ -61,6 +70,24 @@ def test_quickstart_on_ray_is_byte_identical(ray_engine, local_quickstart, tmp_p
 
 def test_quickstart_on_spark_is_byte_identical(spark_engine, local_quickstart, tmp_path):
     assert run_on(spark_engine, QUICKSTART, tmp_path / "spark") == local_quickstart
+
+
+def test_spark_submit_entry_point(local_quickstart, tmp_path):
+    """The documented spark-submit command: the driver keeps spark-submit's --master."""
+    import pyspark
+
+    submit = Path(pyspark.__file__).parent / "bin" / "spark-submit"
+    env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable,
+           "SPARK_LOCAL_IP": "127.0.0.1"}
+    res = subprocess.run([str(submit), "--master", "local[1,2]", cli_module.__file__, "run", str(QUICKSTART),
+                          "--engine", "spark", "--output", str(tmp_path / "out"), "--quiet"],
+                         capture_output=True, text=True, env=env, timeout=300)
+    assert res.returncode == 0, res.stderr[-3000:]
+    # spark-submit passes the Python driver's stderr on through its own stdout.
+    assert "engine: spark, master local[1,2], 1 workers" in res.stdout + res.stderr
+    digest = tree_digest(tmp_path / "out", FOLDERS)
+    digest["manifest"] = (tmp_path / "out" / "tokenize" / "manifest.json").read_text()
+    assert digest == local_quickstart
 
 
 def test_ray_failing_task_is_named(ray_engine):

@@ -70,7 +70,14 @@ class LocalEngine:
                 while (batch or inflight) and not broken:
                     while batch and len(inflight) < (1 if solo else slots):
                         i = batch.popleft()
-                        inflight[self._get_pool().submit(fn, tasks[i])] = i
+                        try:
+                            inflight[self._get_pool().submit(fn, tasks[i])] = i
+                        except BrokenProcessPool:  # a worker died between two submissions
+                            batch.appendleft(i)  # never started: not a suspect
+                            broken = True
+                            break
+                    if broken:
+                        break
                     done, _ = wait(inflight, return_when=FIRST_COMPLETED)
                     for fut in done:
                         i = inflight.pop(fut)

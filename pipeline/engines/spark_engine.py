@@ -27,6 +27,12 @@ def _run_one(fn: Callable[[Any], Any], item: tuple[int, Any]) -> tuple[int, Any]
         raise TaskError(f"[task {i}] {describe(task)}: {type(e).__name__}: {e}") from e
 
 
+def _submitted() -> bool:
+    """Under spark-submit (the driver talks to the JVM spark-submit started), that JVM already holds
+    the master given by ``--master``: keep it."""
+    return bool(os.environ.get("PYSPARK_GATEWAY_PORT"))
+
+
 class SparkEngine:
     name = "spark"
 
@@ -43,8 +49,10 @@ class SparkEngine:
             if active is not None:
                 active.stop()
             n = workers or os.cpu_count() or 1
-            self.spark = (SparkSession.builder.master(master or f"local[{n},{max_attempts}]")
-                          .appName("cc-cleaner")
+            builder = SparkSession.builder
+            if master is not None or not _submitted():
+                builder = builder.master(master or f"local[{n},{max_attempts}]")
+            self.spark = (builder.appName("cc-cleaner")
                           .config("spark.ui.enabled", "false")
                           .config("spark.task.maxFailures", str(max_attempts))
                           .config("spark.python.worker.reuse", "true")
