@@ -19,10 +19,15 @@ class NotAnOutput(Exception):
     pass
 
 
-def job_stages(store: Store) -> list[dict[str, Any]]:
+def job_spec(store: Store) -> dict[str, Any]:
+    """The job.yaml a run wrote into its output folder."""
     if not store.exists("job.yaml"):
         raise NotAnOutput(f"{store.url}: no job.yaml; not a cc-cleaner output folder")
-    return yaml.safe_load(store.read_text("job.yaml"))["stages"]
+    return yaml.safe_load(store.read_text("job.yaml"))
+
+
+def job_stages(store: Store) -> list[dict[str, Any]]:
+    return job_spec(store)["stages"]
 
 
 def load_stage_stats(store: Store, stage: str) -> dict[str, Any]:
@@ -38,8 +43,8 @@ def load_report(out: str) -> dict[str, Any]:
     """Everything the stats views show. Stages still running (or stopped) are marked ``finished: false``:
     their figures cover the parts finished so far."""
     store = Store(out)
-    spec = yaml.safe_load(store.read_text("job.yaml")) if store.exists("job.yaml") else None
-    stages = [load_stage_stats(store, s["name"]) for s in job_stages(store)]
+    spec = job_spec(store)
+    stages = [load_stage_stats(store, s["name"]) for s in spec["stages"]]
     for st in stages:
         rel = f"{st['stage']}/clusters.json"
         if store.exists(rel):
@@ -49,7 +54,7 @@ def load_report(out: str) -> dict[str, Any]:
             m = json.loads(store.read_text(rel))
             st["shards"] = {"files": len(m["shards"]), "docs": m["total_docs"], "tokens": m["total_tokens"],
                             "tokenizer": m["tokenizer"]["name"]}
-    report = {"job": spec.get("name") if spec else None, "output": store.url, "stages": stages,
+    report = {"job": spec.get("name"), "output": store.url, "stages": stages,
               "finished": all(s["finished"] for s in stages)}
     report["problems"] = reconcile(report)
     return report
@@ -165,11 +170,13 @@ def format_text(report: dict[str, Any]) -> str:
 
 def step_stage(store: Store, step: str) -> str:
     """The stage whose stats include ``step``."""
-    names = [s["name"] for s in job_stages(store)]
-    for name in names:
-        if any(s["name"] == step for s in load_stage_stats(store, name)["steps"]):
-            return name
-    found = sorted({s["name"] for n in names for s in load_stage_stats(store, n)["steps"]})
+    steps = {}  # step name -> its stage (the first one that has it)
+    for stage in job_stages(store):
+        for s in load_stage_stats(store, stage["name"])["steps"]:
+            steps.setdefault(s["name"], stage["name"])
+        if step in steps:
+            return steps[step]
+    found = sorted(steps)
     raise NotAnOutput(f"no step {step!r} in {store.url}; steps with stats: {', '.join(found) or 'none yet'}")
 
 
@@ -201,7 +208,8 @@ def sample_docs(out: str, step: str, reason: str | None = None, n: int = 5, kept
         ids = [i for _, i, r in best if r == rel]
         t = store.read_table(rel)
         t = t.filter(pc.is_in(t["id"], pa.array(ids)))
-        docs.extend(t.drop_columns([c for c in ("html",) if c in t.column_names and "text" in t.column_names])
-                    .to_pylist())
+        if "html" in t.column_names and "text" in t.column_names:
+            t = t.drop_columns(["html"])
+        docs.extend(t.to_pylist())
     order = {i: k for k, i, _ in best}
     return sorted(docs, key=lambda d: (order[d["id"]], d["id"]))

@@ -100,17 +100,13 @@ class StepStats:
     hists: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def add_rejected(self, rejected: pa.Table) -> None:
-        """Drops per reason, language and source, and deterministic samples per reason."""
+        """Drops per reason, language and source, and deterministic samples per reason (once per part)."""
         if rejected.num_rows == 0:
             return
-        self.drops = _add(self.drops, dict(Counter(rejected["reason"].to_pylist())))
-        for col, counts in breakdown(rejected).items():
-            self.drops_by[col] = _add(self.drops_by.get(col, {}), counts)
-        for reason in sorted(self.drops):
-            rows = rejected.filter(pc.equal(rejected["reason"], reason))
-            if rows.num_rows:
-                self.samples[reason] = merge_samples(self.samples.get(reason, []),
-                                                     _sample_rows(rows, SAMPLES_PER_REASON))
+        self.drops = dict(Counter(rejected["reason"].to_pylist()))
+        self.drops_by = breakdown(rejected)
+        self.samples = {reason: _sample_rows(rejected.filter(pc.equal(rejected["reason"], reason)),
+                                             SAMPLES_PER_REASON) for reason in sorted(self.drops)}
 
     def add_hist(self, metric: Metric, values: np.ndarray) -> None:
         values = values[~np.isnan(values)] if values.dtype.kind == "f" else values
@@ -144,15 +140,9 @@ class PartStats:
         return json.dumps(asdict(self), sort_keys=True, indent=1)
 
 
-def _add(a: dict[str, int], b: dict[str, int]) -> dict[str, int]:
-    out = dict(a)
-    for k, v in b.items():
-        out[k] = out.get(k, 0) + v
-    return out
-
-
-def _add_by(a: dict[str, dict[str, int]], b: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
-    return {col: _add(a.get(col, {}), b.get(col, {})) for col in sorted(set(a) | set(b))}
+def _add_by(total: dict[str, Counter], part: dict[str, dict[str, int]]) -> None:
+    for col, counts in part.items():
+        total.setdefault(col, Counter()).update(counts)
 
 
 def merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
@@ -166,8 +156,8 @@ def merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
             total[k] += p.get(k, 0)
         total["errors"].update(p["errors"])
         total["skipped"].update(p["skipped"])
-        total["in_by"] = _add_by(total["in_by"], p.get("in_by", {}))
-        total["out_by"] = _add_by(total["out_by"], p.get("out_by", {}))
+        _add_by(total["in_by"], p.get("in_by", {}))
+        _add_by(total["out_by"], p.get("out_by", {}))
         for s in p["steps"]:
             if s["name"] not in total["steps"]:
                 order.append(s["name"])
@@ -179,7 +169,7 @@ def merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
             for k in ("docs_in", "docs_out", "bytes_in", "bytes_out", "seconds"):
                 t[k] += s[k]
             t["drops"].update(s["drops"])
-            t["drops_by"] = _add_by(t["drops_by"], s.get("drops_by", {}))
+            _add_by(t["drops_by"], s.get("drops_by", {}))
             for reason, rows in s.get("samples", {}).items():
                 t["samples"][reason] = merge_samples(t["samples"].get(reason, []), rows)
             t["counters"].update(s["counters"])
