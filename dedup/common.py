@@ -12,6 +12,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import xxhash
 
+from cc_cleaner.pipeline.redact import redact_table
 from cc_cleaner.pipeline.schema import with_reason
 from cc_cleaner.pipeline.stats import PartStats, StepStats, breakdown, doc_bytes
 from cc_cleaner.pipeline.store import Store
@@ -44,7 +45,7 @@ def normalized_hash(text: str) -> int:
 
 def write_part(store: Store, stage: str, task: str, name: str, docs_in: pa.Table, kept: pa.Table,
                rejected: pa.Table, step: str, seconds: float, counters: dict[str, int] | None = None,
-               earlier_rejected: pa.Table | None = None) -> PartStats:
+               earlier_rejected: pa.Table | None = None, redact: bool = False) -> PartStats:
     """Write one part's kept and rejected documents and its stats (as a map stage would).
 
     ``earlier_rejected`` (an earlier step's drops of the same part) goes into the rejected file
@@ -53,7 +54,7 @@ def write_part(store: Store, stage: str, task: str, name: str, docs_in: pa.Table
     to_file = rejected if earlier_rejected is None else pa.concat_tables([earlier_rejected, rejected],
                                                                           promote_options="default")
     if to_file.num_rows:
-        store.write_table(f"{stage}/rejected/{name}.parquet", to_file)
+        store.write_table(f"{stage}/rejected/{name}.parquet", redact_table(to_file) if redact else to_file)
     st = PartStats(stage, task, 0, docs_in=docs_in.num_rows, docs_out=kept.num_rows, bytes_in=doc_bytes(docs_in),
                    bytes_out=doc_bytes(kept), seconds=seconds, in_by=breakdown(docs_in), out_by=breakdown(kept))
     step_st = StepStats(step, docs_in=st.docs_in, docs_out=st.docs_out, bytes_in=st.bytes_in,

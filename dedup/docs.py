@@ -124,6 +124,7 @@ class DedupTask(PhaseTask):
     seed: int
     homes: tuple[str, ...]  # upstream task ids, in order
     inputs: tuple[tuple[str, ...], ...] = field(default=())  # upstream files per home
+    redact_rejected: bool = False
 
     partition_phases = frozenset({"candidates", "verify", "components"})
 
@@ -280,7 +281,8 @@ class DedupTask(PhaseTask):
             t = t.append_column("dup_cluster", pa.array([r[0] for r in rows], pa.string()))
             t = t.append_column("dup_cluster_size", pa.array([r[1] for r in rows], pa.int32()))
             kept, rejected = split_rejected(t, [r[2] for r in rows], "dedup")
-            write_part(store, self.stage, self.homes[self.index], name, t, kept, rejected, "dedup", timer())
+            write_part(store, self.stage, self.homes[self.index], name, t, kept, rejected, "dedup", timer(),
+                       redact=self.redact_rejected)
             docs += t.num_rows
         return {"docs_out": docs}
 
@@ -354,7 +356,8 @@ def dedup_docs_phases(job: Job, store: Store, index: int) -> list[tuple[str, Any
         spec.minhash.band_rows()  # bad bands/rows fail in the driver
 
     def tasks(phase: str, n: int) -> Any:
-        return lambda: [DedupTask(job.output, spec.name, phase, i, spec, job.spec.seed, homes, inputs)
+        return lambda: [DedupTask(job.output, spec.name, phase, i, spec, job.spec.seed, homes, inputs,
+                                      job.spec.redact_rejected)
                         for i in range(n)]
 
     phases = [("signatures", tasks("signatures", len(homes))), ("candidates", tasks("candidates", spec.partitions))]

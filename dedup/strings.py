@@ -120,6 +120,7 @@ class StringsTask(PhaseTask):
     seed: int
     homes: tuple[str, ...]
     inputs: tuple[tuple[str, ...], ...]
+    redact_rejected: bool = False
 
     partition_phases = frozenset({"line_counts", "matches"})
 
@@ -176,7 +177,7 @@ class StringsTask(PhaseTask):
             t2 = t.set_column(t.column_names.index("text"), "text", pa.array(texts, pa.string()))
             kept_t, rej = split_rejected(t2, reasons, "dedup_lines")
             write_part(store, f"{self.stage}/{prefix}".rstrip("/"), self.homes[self.index], name, t, kept_t, rej,
-                       "dedup_lines", timer(), {"lines_removed": removed})
+                       "dedup_lines", timer(), {"lines_removed": removed}, redact=self.redact_rejected)
         return {}
 
     # -- substrings -------------------------------------------------------------------------
@@ -236,7 +237,7 @@ class StringsTask(PhaseTask):
             counters = {"spans_removed": spans_removed, "chars_removed": chars_removed}
             earlier = _lines_rejected(store, self.stage, name) if self.spec.lines is not None else None
             st = write_part(store, self.stage, self.homes[self.index], name, t, kept, rej, "dedup_substrings",
-                            timer(), counters, earlier)
+                            timer(), counters, earlier, redact=self.redact_rejected)
             if self.spec.lines is not None:
                 _prepend_lines_stats(store, self.stage, name, st)
             docs += t.num_rows
@@ -271,7 +272,8 @@ def dedup_strings_phases(job: Job, store: Store, index: int) -> list[tuple[str, 
     homes, inputs = tuple(groups), tuple(tuple(v) for v in groups.values())
 
     def tasks(phase: str, n: int) -> Any:
-        return lambda: [StringsTask(job.output, spec.name, phase, i, spec, job.spec.seed, homes, inputs)
+        return lambda: [StringsTask(job.output, spec.name, phase, i, spec, job.spec.seed, homes, inputs,
+                                        job.spec.redact_rejected)
                         for i in range(n)]
 
     phases = []

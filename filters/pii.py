@@ -19,6 +19,7 @@ from typing import Any, Literal
 import numpy as np
 import pyarrow as pa
 
+from cc_cleaner.filters.pii_context import plausible
 from cc_cleaner.pipeline.step import Metric, Step, StepConfig, StepResult, register, split_by_reasons
 
 ENTITIES = {  # our name -> presidio entity type
@@ -52,6 +53,9 @@ class PiiConfig(StepConfig):
     min_score: float = 0.3  # presidio's score; phone numbers score 0.4 without context
     prefilter: bool = True
     drop_over: int | None = None  # drop documents with more entities than this (None: never)
+    # Reject look-alikes by their context: dates, DOIs, ISSNs, ids in URLs, prices, versions,
+    # private and reserved IP ranges (see pii_context).
+    context_checks: bool = True
 
 
 def build_analyzer(entities: list[str]) -> Any:
@@ -148,8 +152,11 @@ class Pii(Step):
         return self._analyze(text) if self.candidate(text) else []
 
     def _analyze(self, text: str) -> list[Any]:
-        return self.analyzer.analyze(text, language="en", entities=self.presidio_entities,
-                                     score_threshold=self.config.min_score)
+        found = self.analyzer.analyze(text, language="en", entities=self.presidio_entities,
+                                      score_threshold=self.config.min_score)
+        if not self.config.context_checks:
+            return found
+        return [r for r in found if plausible(r.entity_type, text, r.start, r.end)]
 
     def process(self, table: pa.Table) -> StepResult:
         texts, counts, reasons = [], [], []

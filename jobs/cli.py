@@ -143,9 +143,13 @@ def stats(out: str, as_json: bool, html_path: str | None) -> None:
 @click.option("--kept", is_flag=True, help="Documents the step's stage kept, instead of removed ones.")
 @click.option("--chars", default=1000, show_default=True, help="Characters of text to print (0: all).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per document.")
-def sample(out: str, step: str, reason: str | None, n: int, kept: bool, chars: int, as_json: bool) -> None:
+@click.option("--raw", is_flag=True, help="Show text as stored; by default e-mail addresses, phone, card and "
+                                           "ID numbers, IPs and secrets are redacted.")
+def sample(out: str, step: str, reason: str | None, n: int, kept: bool, chars: int, as_json: bool,
+           raw: bool) -> None:
     """Print documents a step removed (or its stage kept): the same ones on every call."""
     from cc_cleaner.jobs.report import sample_docs
+    from cc_cleaner.pipeline.redact import redact
 
     try:
         docs = sample_docs(out, step, reason, n, kept)
@@ -155,6 +159,8 @@ def sample(out: str, step: str, reason: str | None, n: int, kept: bool, chars: i
         _fail(f"no {'kept' if kept else 'removed'} documents for step {step!r}"
               + (f" with reason {reason!r}" if reason else ""), 1)
     for d in docs:
+        if not raw:
+            d = {k: redact(v) if k in ("text", "html", "url") and isinstance(v, str) else v for k, v in d.items()}
         if as_json:
             click.echo(json.dumps(d, ensure_ascii=False, default=str))
             continue

@@ -124,6 +124,9 @@ class JobSpec(BaseModel):
     output: str
     input: InputConfig
     stages: list[StageSpec] = Field(min_length=1)
+    # Redact personal data (pipeline.redact) in the text of rejected/ rows of every stage, so that
+    # documents dropped before (or without) a pii step do not keep it there.
+    redact_rejected: bool = False
 
     @model_validator(mode="after")
     def _unique_stage_names(self) -> JobSpec:
@@ -152,6 +155,8 @@ class Job:
         payload = {"format": 1, "seed": s.seed, "stage": s.stages[index].model_dump(mode="json", exclude={"resources"}),
                    "upstream": self.stage_hash(index - 1) if index else None,
                    "input": s.input.model_dump(mode="json") if index == 0 else None}
+        if s.redact_rejected:  # only when set, so that hashes of earlier outputs stay valid
+            payload["redact_rejected"] = True
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 

@@ -86,7 +86,8 @@ def plan_stage(job: Job, store: Store, index: int) -> list[MapTask]:
     steps = tuple((name, cfg) for item in stage.steps for name, cfg in item.items())
     ctx = StepContext(seed=spec.seed, stage=stage.name, base_dir=job.base_dir)
     common: dict[str, Any] = {"output": job.output, "stage": stage.name, "source": spec.input.source or spec.name,
-                              "steps": steps, "ctx": ctx, "part_records": stage.part_records}
+                              "steps": steps, "ctx": ctx, "part_records": stage.part_records,
+                              "redact_rejected": spec.redact_rejected}
     if index == 0:
         paths = expand_paths(list(spec.input.paths))
         if not paths:

@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import xxhash
 
+from cc_cleaner.pipeline.redact import redact
 from cc_cleaner.pipeline.step import Metric
 
 SAMPLES_PER_REASON = 5
@@ -63,8 +64,11 @@ def _sample_rows(table: pa.Table, k: int) -> list[dict[str, Any]]:
         text, field_ = row.get("text") or "", "text"
         if not text and row.get("html"):  # dropped before or at extraction: show the page itself
             text, field_ = row["html"], "html"
-        rows.append({"key": int(keys[i]), "id": row["id"], "url": row.get("url"), "source": row.get("source"),
-                     "reason": row["reason"], "field": field_, "text": text[:SAMPLE_TEXT_CHARS], "chars": len(text),
+        # Samples travel in stats files and reports: never with raw personal data.
+        url = row.get("url")
+        rows.append({"key": int(keys[i]), "id": row["id"], "url": redact(url) if url else url,
+                     "source": row.get("source"), "reason": row["reason"], "field": field_,
+                     "text": redact(text[:SAMPLE_TEXT_CHARS + 100])[:SAMPLE_TEXT_CHARS], "chars": len(text),
                      "metrics": {c: v for c, v in row.items() if c not in _NOT_METRICS and _short(v)}})
     return rows
 

@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from cc_cleaner.pipeline.readers import InputConfig, ReadError, Skip, read_file
+from cc_cleaner.pipeline.redact import redact_table
 from cc_cleaner.pipeline.stats import PartStats, StepStats, breakdown, doc_bytes
 from cc_cleaner.pipeline.step import StepContext, get_step
 from cc_cleaner.pipeline.store import Store
@@ -35,6 +36,7 @@ class MapTask:
     steps: tuple[tuple[str, Any], ...]  # (step name, config dict)
     ctx: StepContext = field(default_factory=StepContext)
     part_records: int = 2000
+    redact_rejected: bool = False
 
     @property
     def marker(self) -> str:
@@ -170,8 +172,8 @@ def process_part(task: MapTask, store: Store, steps: list, part: Part) -> PartSt
     name = f"{task.task_id}-p{part.index:05d}"
     store.write_table(f"{task.stage}/data/{name}.parquet", table)
     if rejected:
-        store.write_table(f"{task.stage}/rejected/{name}.parquet",
-                          pa.concat_tables(rejected, promote_options="default"))
+        rej = pa.concat_tables(rejected, promote_options="default")
+        store.write_table(f"{task.stage}/rejected/{name}.parquet", redact_table(rej) if task.redact_rejected else rej)
     if part.errors:
         store.write_text(f"{task.stage}/errors/{name}.jsonl", "".join(e.to_json() + "\n" for e in part.errors))
     stats.seconds = time.perf_counter() - t_start
