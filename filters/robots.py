@@ -2,10 +2,17 @@
 
 The robots table is a WARC of robots.txt captures (any response whose path is /robots.txt; the
 latest capture of each origin wins) or a JSONL/Parquet table with ``url`` or ``host``, ``body``,
-``status`` (default 200) and ``fetch_time``. Per RFC 9309 section 2.3.1: a 2xx body is parsed;
-4xx ("unavailable") allows everything; 5xx and network errors ("unreachable") disallow
-everything; a 3xx capture (redirect not followed in the table) counts as unavailable. An origin
-without a capture follows ``missing`` (default allow, as a crawler that got a 404 would).
+``status`` (default 200), ``fetch_time`` and optionally ``location``. A row keyed by ``host``
+(no scheme) applies to both ``http://host`` and ``https://host``. Per RFC 9309 section 2.3.1: a
+2xx body is parsed; 4xx ("unavailable") allows everything; 5xx and network errors
+("unreachable") disallow everything; a 3xx capture is followed to its target's capture (up to
+five hops, 2.3.1.2) when the table holds one, and counts as unavailable when it does not. An
+origin without any capture takes the capture of the same host under the other scheme when there
+is one (a crawler redirected from http to https gets that file), else follows ``missing``
+(default allow, as a crawler that got a 404 would); such documents are counted in the stats.
+
+Bodies are decoded as a crawler would: a UTF-8/UTF-16 byte-order mark decides, else UTF-8,
+else windows-1252; the mark is dropped and CR/CRLF line ends are accepted.
 
 Before protego sees a body, lines with unknown keys are dropped (RFC 9309 2.2.4: they must not
 end a group) and a user-agent value is cut at its first space (a product token has none).
@@ -18,7 +25,7 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import pyarrow as pa
 from protego import Protego
@@ -74,16 +81,30 @@ def normalize_robots(body: str) -> str:
 
 
 def parse_robots(body: str) -> Protego:
-    return Protego.parse(normalize_robots(body))
+    return Protego.parse(normalize_robots(body.lstrip("\ufeff")))
 
 
-def load_table(paths: list[str]) -> dict[str, tuple[int, str, str]]:
-    """origin -> (status, body, fetch time); the latest capture of an origin wins."""
-    table: dict[str, tuple[int, str, str]] = {}
+def decode_body(raw: bytes) -> str:
+    """robots.txt bytes as text: BOM, else UTF-8, else windows-1252 (never an exception)."""
+    for bom, enc in ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+        if raw.startswith(bom):
+            return raw[len(bom):].decode(enc, "replace")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", "replace")
 
-    def put(org: str | None, status: int, body: str, when: str) -> None:
+
+Entry = tuple[int, str, str, str]  # (status, body, fetch time, redirect location)
+
+
+def load_table(paths: list[str]) -> dict[str, Entry]:
+    """origin -> (status, body, fetch time, location); the latest capture of an origin wins."""
+    table: dict[str, Entry] = {}
+
+    def put(org: str | None, status: int, body: str, when: str, location: str = "") -> None:
         if org and (org not in table or when >= table[org][2]):
-            table[org] = (status, body, when)
+            table[org] = (status, body, when, location)
 
     for path in expand_paths(paths):
         if path.endswith((".parquet", ".jsonl", ".jsonl.gz", ".jsonl.zst", ".json.gz")):
@@ -94,8 +115,15 @@ def load_table(paths: list[str]) -> dict[str, tuple[int, str, str]]:
             with fsspec.open(path, "rb", compression="infer") as f:
                 t = pq.read_table(f) if path.endswith(".parquet") else pj.read_json(f)
             for r in t.to_pylist():
-                org = origin(r.get("url")) if r.get("url") else origin(f"https://{r.get('host') or ''}")
-                put(org, int(r.get("status") or 200), r.get("body") or "", str(r.get("fetch_time") or ""))
+                body = r.get("body") or ""
+                if isinstance(body, bytes):
+                    body = decode_body(body)
+                args = (int(r.get("status") or 200), body, str(r.get("fetch_time") or ""), r.get("location") or "")
+                if r.get("url"):
+                    put(origin(r["url"]), *args)
+                else:  # a host without a scheme: the file serves both schemes
+                    for scheme in ("http", "https"):
+                        put(origin(f"{scheme}://{r.get('host') or ''}"), *args)
         else:
             _load_warc(path, put)
     return table
@@ -111,8 +139,9 @@ def _load_warc(path: str, put: Any) -> None:
             if rec.rec_type != "response" or urlsplit(uri).path != "/robots.txt":
                 continue
             status = int((rec.http_headers.get_statuscode() if rec.http_headers else "") or 0)
-            body = rec.content_stream().read(1 << 20).decode("utf-8", "replace")
-            put(origin(uri), status, body, rec.rec_headers.get_header("WARC-Date") or "")
+            body = decode_body(rec.content_stream().read(1 << 20))
+            location = (rec.http_headers.get_header("Location") or "") if rec.http_headers else ""
+            put(origin(uri), status, body, rec.rec_headers.get_header("WARC-Date") or "", urljoin(uri, location))
 
 
 @register
@@ -131,24 +160,50 @@ class Robots(FilterStep):
         self.agents = list(dict.fromkeys(self.config.agents + self.config.extra_agents))
         self._cache: OrderedDict[str, Any] = OrderedDict()
 
-    def rules(self, org: str | None) -> Any:
-        """A parsed robots.txt, or True (allow all) / False (disallow all)."""
+    def capture(self, org: str | None) -> tuple[Entry | None, str]:
+        """The capture that speaks for an origin and how it was found: ``origin``, ``redirect``,
+        ``other_scheme`` or ``none``."""
+        if not org:
+            return None, "none"
+        how = "origin"
+        entry = self.table.get(org)
+        if entry is None:
+            scheme, rest = org.split("://", 1)
+            entry = self.table.get(("https" if scheme == "http" else "http") + "://" + rest.split(":", 1)[0])
+            how = "other_scheme" if entry is not None else "none"
+        for _ in range(5):  # RFC 9309 2.3.1.2: follow at least five redirects
+            if entry is None or not 300 <= entry[0] < 400 or not entry[3]:
+                break
+            target = self.table.get(origin(entry[3]))
+            if target is None or urlsplit(entry[3]).path != "/robots.txt":
+                break
+            entry, how = target, "redirect"
+        return entry, how
+
+    def rules(self, org: str | None) -> tuple[Any, str]:
+        """(a parsed robots.txt, or True (allow all) / False (disallow all); how it was found)."""
         if org in self._cache:
             self._cache.move_to_end(org)
             return self._cache[org]
-        entry = self.table.get(org) if org else None
+        entry, how = self.capture(org)
         if entry is None:
             rules: Any = self.config.missing == "allow"
         else:
-            status, body, _ = entry
+            status, body = entry[0], entry[1]
             rules = parse_robots(body) if 200 <= status < 300 else (status < 500 and status != 0)
-        self._cache[org] = rules
+        self._cache[org] = (rules, how)
         if len(self._cache) > self.config.cache_size:
             self._cache.popitem(last=False)
-        return rules
+        return rules, how
 
     def disallowed(self, url: str | None) -> list[str]:
-        rules = self.rules(origin(url))
+        return self._disallowed(url)[0]
+
+    def _disallowed(self, url: str | None) -> tuple[list[str], str]:
+        rules, how = self.rules(origin(url))
+        return self._apply(rules, url), how
+
+    def _apply(self, rules: Any, url: str | None) -> list[str]:
         if rules is True:
             return []
         if rules is False:
@@ -159,7 +214,10 @@ class Robots(FilterStep):
         out, reasons = [], []
         counters: dict[str, int] = {}
         for url in table["url"].to_pylist():
-            bad = self.disallowed(url)
+            bad, how = self._disallowed(url)
+            if how != "origin":  # no capture of this origin: say how it was decided
+                key = f"capture:{how}" if how != "none" else f"capture:none_{self.config.missing}"
+                counters[key] = counters.get(key, 0) + 1
             out.append(bad)
             reasons.append("robots_disallowed" if bad else None)
             for a in bad:

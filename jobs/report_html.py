@@ -242,7 +242,12 @@ def render_html(report: dict[str, Any]) -> str:
         "dedup": ("Dedup clusters", _dedup(report)),
         "pii": ("PII found per type", _counter_section(report, "entity", "pii-per-type", "PII step")),
         "robots": ("robots.txt drops per agent", _counter_section(report, "agent", "robots-per-agent",
-                                                                   "robots.txt drops")),
+                                                                   "robots.txt drops")
+                   + "<p>Documents whose origin had no robots.txt capture, by what decided them "
+                     "(<code>other_scheme</code>: the same host's file under the other scheme; "
+                     "<code>redirect</code>: a followed 3xx; <code>none_allow</code>/<code>none_disallow</code>: "
+                     "the step's <code>missing:</code> policy):</p>"
+                   + _counter_section(report, "capture", "robots-capture", "documents without a capture")),
         "contamination": ("Contamination hits per benchmark",
                           _counter_section(report, "benchmark", "contamination-per-benchmark",
                                            "contaminated documents")),

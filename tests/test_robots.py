@@ -86,3 +86,58 @@ def test_table_from_the_crawl_own_warc_captures():
     assert step.disallowed("https://news.example.com/articles/compost") == ["GPTBot"]
     assert step.disallowed("https://www.example.cn/articles/winter-running") == ["CCBot"]
     assert step.disallowed("https://blog.example.org/articles/compost") == []
+
+
+def _step(tmp_path, rows, **cfg):
+    keys = {k: None for r in rows for k in r}
+    pq.write_table(pa.Table.from_pylist([{**keys, **r} for r in rows]), tmp_path / "robots.parquet")
+    return get_step("robots", {"table": str(tmp_path / "robots.parquet"), **cfg}, StepContext(stage=str(tmp_path)))
+
+
+def test_host_keyed_rows_apply_to_http_and_https(tmp_path):
+    step = _step(tmp_path, [{"host": "shop.example", "status": 200, "body": "User-agent: *\nDisallow: /cart/"},
+                            {"host": "Blog.Example:8080", "status": 200, "body": "User-agent: GPTBot\nDisallow: /"}])
+    for scheme in ("http", "https"):
+        assert step.disallowed(f"{scheme}://shop.example/cart/1") == ["*", "CCBot", "GPTBot", "Google-Extended"]
+        assert step.disallowed(f"{scheme}://shop.example/about") == []
+        assert step.disallowed(f"{scheme}://blog.example:8080/post") == ["GPTBot"]
+    t = pa.table({"id": ["a", "b", "c"], "text": ["x"] * 3, "source": ["s"] * 3,
+                  "url": ["http://shop.example/cart/9", "https://shop.example/cart/9", "http://other.example/x"]})
+    res = step.process(t)
+    assert res.rejected["id"].to_pylist() == ["a", "b"]
+    assert res.counters["capture:none_allow"] == 1
+
+
+def test_bom_crlf_and_legacy_encodings_parse_as_plain_utf8(tmp_path):
+    from cc_cleaner.filters.robots import decode_body
+
+    plain = "User-agent: *\nDisallow: /private/\n\nUser-agent: GPTBot\nDisallow: /\n# café\n"
+    variants = [b"\xef\xbb\xbf" + plain.replace("\n", "\r\n").encode(), plain.replace("\n", "\r").encode(),
+                b"\xff\xfe" + plain.encode("utf-16-le"), b"\xfe\xff" + plain.replace("\n", "\r\n").encode("utf-16-be"),
+                plain.encode("cp1252")]
+    want = normalize_robots(plain)
+    for raw in variants:
+        body = decode_body(raw)
+        assert normalize_robots(body.lstrip("\ufeff")) == want, raw[:20]
+        rp = parse_robots(body)
+        assert not rp.can_fetch("https://a.example/private/x", "CCBot")
+        assert not rp.can_fetch("https://a.example/x", "GPTBot") and rp.can_fetch("https://a.example/x", "CCBot")
+    # Through the table as raw bytes, as a WARC capture holds them.
+    step = _step(tmp_path, [{"url": "https://a.example/robots.txt", "status": 200, "body": variants[0]}])
+    assert step.disallowed("https://a.example/private/x") == ["*", "CCBot", "GPTBot", "Google-Extended"]
+
+
+def test_redirects_other_scheme_and_missing_are_counted(tmp_path):
+    step = _step(tmp_path, [
+        {"url": "http://moved.example/robots.txt", "status": 301, "location": "https://moved.example/robots.txt"},
+        {"url": "https://moved.example/robots.txt", "status": 200, "body": "User-agent: *\nDisallow: /"},
+        {"url": "https://secure.example/robots.txt", "status": 200, "body": "User-agent: CCBot\nDisallow: /"},
+        {"url": "http://loop.example/robots.txt", "status": 302, "location": "http://loop.example/robots.txt"}])
+    assert len(step.disallowed("http://moved.example/a")) == 4  # the redirect's target decides
+    assert step.disallowed("http://secure.example/a") == ["CCBot"]  # no http capture: the https one
+    assert step.disallowed("http://loop.example/a") == []  # a redirect loop ends as unavailable
+    t = pa.table({"id": list("abcd"), "text": ["x"] * 4, "source": ["s"] * 4,
+                  "url": ["http://moved.example/a", "http://secure.example/a", "https://nowhere.example/",
+                          "https://nowhere2.example/"]})
+    c = step.process(t).counters
+    assert (c["capture:redirect"], c["capture:other_scheme"], c["capture:none_allow"]) == (1, 1, 2)
