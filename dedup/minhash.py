@@ -38,6 +38,11 @@ def _classes() -> tuple[np.ndarray, np.ndarray]:
     return word, single
 
 
+def single_char_script(cp: np.ndarray) -> np.ndarray:
+    """For code points: True for Han, Kana and Thai, whose every character is a token."""
+    return _classes()[1][cp]
+
+
 _POW: list[np.ndarray] = []
 
 
@@ -67,15 +72,38 @@ def token_hashes(text: str) -> np.ndarray:
     return token_spans(text)[2]
 
 
-def token_spans(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(start, end, hash) of every word token; offsets index the Python string."""
+@lru_cache(maxsize=1)
+def _fold_table() -> np.ndarray:
+    """Code point -> its NFKC, lower-cased form where that is one character (full-width Ａ１ -> a1,
+    ligatures and compatibility forms -> their letters); ``_`` becomes a space (fill-in blanks)."""
+    import unicodedata
+
+    tab = np.arange(0x110000, dtype=np.uint32)
+    for cp in range(0x80, 0x10000):
+        c = unicodedata.normalize("NFKC", chr(cp)).lower()
+        if len(c) == 1:
+            tab[cp] = ord(c)
+    tab[0x41:0x5B] += 32
+    tab[tab == 0x5F] = 0x20  # _ and its full-width and other compatibility forms
+    return tab
+
+
+def token_spans(text: str, fold: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(start, end, hash) of every word token; offsets index the Python string.
+
+    ``fold``: compare as a reader would, ignoring full-width forms and other compatibility
+    variants (NFKC, per character) and dropping tokens that are one ASCII letter (option labels
+    "A." "(b)", the article "a"), so reformatted copies of a text hash alike."""
     empty = np.empty(0, dtype=np.int64)
     if not text:
         return empty, empty, np.empty(0, dtype=np.uint64)
-    low = text.lower()
-    if len(low) != len(text):  # a few characters change length when lower-cased (e.g. U+0130)
-        low = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
-    cp = np.frombuffer(low.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    if fold:
+        cp = _fold_table()[np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)]
+    else:
+        low = text.lower()
+        if len(low) != len(text):  # a few characters change length when lower-cased (e.g. U+0130)
+            low = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+        cp = np.frombuffer(low.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     word_tab, single_tab = _classes()
     w = word_tab[cp]
     single = single_tab[cp]
@@ -89,6 +117,10 @@ def token_spans(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     end = w & (~nxt_w | single | nxt_single)
     starts = np.flatnonzero(start)
     ends = np.flatnonzero(end) + 1
+    if fold:
+        c0 = cp[starts]
+        keep = (ends - starts > 1) | (c0 < 0x61) | (c0 > 0x7A)
+        starts, ends = starts[keep], ends[keep]
     return starts, ends, _span_hashes(cp, starts, ends)
 
 
@@ -112,33 +144,42 @@ def shingle_hashes(text: str, shingle: str, unique: bool = True) -> np.ndarray:
     return np.unique(h) if unique else h
 
 
+KGRAM_MUL = np.uint64(0x9E3779B97F4A7C15)
+
+
 def kgram_hashes(units: np.ndarray, k: int) -> np.ndarray:
-    """Rolling 64-bit hash of every run of ``k`` consecutive unit hashes (len - k + 1 of them)."""
+    """Rolling 64-bit hash of every run of ``k`` consecutive unit hashes (len - k + 1 of them):
+    h_k = h_(k-1)[:-1] * KGRAM_MUL + units[k-1:], so grams of several lengths come from one pass."""
     h = units.copy()
     with np.errstate(over="ignore"):
         for j in range(1, k):
-            h = h[:-1] * np.uint64(0x9E3779B97F4A7C15) + units[j:]
+            h = h[:-1] * KGRAM_MUL + units[j:]
     return h
+
+
+def covered_runs(n_tokens: int, positions: np.ndarray, k: int, min_run: int = 1) -> list[tuple[int, int]]:
+    """Token runs [a, b) covered by k-grams starting at ``positions``, of at least ``min_run`` tokens."""
+    covered = np.zeros(n_tokens + 1, dtype=np.int64)
+    p = np.asarray(positions, dtype=np.int64)
+    np.add.at(covered, p, 1)
+    np.add.at(covered, np.minimum(p + k, n_tokens), -1)
+    mask = np.cumsum(covered)[:-1] > 0
+    edges = np.diff(np.concatenate(([0], mask.astype(np.int8), [0])))
+    return [(int(a), int(b)) for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True)
+            if b - a >= min_run]
 
 
 def cut_token_runs(text: str, starts: np.ndarray, ends: np.ndarray, positions: np.ndarray, k: int,
                    min_run: int = 1) -> tuple[str, int]:
     """Cut from ``text`` the token runs covered by k-grams starting at ``positions`` that are at
     least ``min_run`` tokens long (cuts fall on token boundaries). Returns (text, runs cut)."""
-    covered = np.zeros(len(starts) + 1, dtype=np.int64)
-    p = np.asarray(positions, dtype=np.int64)
-    np.add.at(covered, p, 1)
-    np.add.at(covered, np.minimum(p + k, len(starts)), -1)
-    mask = np.cumsum(covered)[:-1] > 0
-    edges = np.diff(np.concatenate(([0], mask.astype(np.int8), [0])))
-    pieces, last, n = [], 0, 0
-    for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
-        if b - a >= min_run:
-            pieces.append(text[last:starts[a]])
-            last = int(ends[b - 1])
-            n += 1
+    runs = covered_runs(len(starts), positions, k, min_run)
+    pieces, last = [], 0
+    for a, b in runs:
+        pieces.append(text[last:starts[a]])
+        last = int(ends[b - 1])
     pieces.append(text[last:])
-    return "".join(pieces).strip(), n
+    return "".join(pieces).strip(), len(runs)
 
 
 @dataclass(frozen=True)

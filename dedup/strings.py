@@ -31,17 +31,19 @@ import xxhash
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from cc_cleaner.dedup.common import PhaseTask, Timer, read_parts, split_rejected, write_part
-from cc_cleaner.dedup.minhash import cut_token_runs, kgram_hashes, token_spans
+from cc_cleaner.dedup.minhash import covered_runs, kgram_hashes, token_spans
 from cc_cleaner.pipeline.engines import Resources
 from cc_cleaner.pipeline.shuffle import gather, scatter
 from cc_cleaner.pipeline.stats import PartStats
 from cc_cleaner.pipeline.store import Store
+from cc_cleaner.pipeline.text import sentence_units
 
 if TYPE_CHECKING:
     from cc_cleaner.jobs.spec import Job
 
 _DIGITS = re.compile(r"\d")
 _SPACE = re.compile(r"\s+")
+_WORD = re.compile(r"\w")
 
 
 class LinesSpec(BaseModel):
@@ -54,6 +56,9 @@ class SubstringsSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     min_tokens: int = Field(default=50, ge=8)
     window: int = Field(default=1, ge=1)
+    # Cuts snap to sentences (within lines): a sentence goes when at least this share of its
+    # characters lies in a repeat, else it stays whole. Output lines are never fragments.
+    unit_cover: float = Field(default=0.5, gt=0, le=1)
 
     @model_validator(mode="after")
     def _k(self) -> SubstringsSpec:
@@ -73,6 +78,9 @@ class DedupStringsSpec(BaseModel):
     lines: LinesSpec | None = None
     substrings: SubstringsSpec | None = None
     partitions: int = Field(default=16, gt=0)
+    # Drop a document (reason mostly_duplicate) when line or substring dedup removed more than
+    # this share of its characters (white space not counted); null: never.
+    max_removed: float | None = Field(default=0.5, gt=0, le=1)
     resources: Resources = Resources()
 
     @model_validator(mode="after")
@@ -173,12 +181,17 @@ class StringsTask(PhaseTask):
                 removed += len(lines) - len(kept)
                 new = "\n".join(kept).strip()
                 texts.append(new if new else text)
-                reasons.append(None if new else "empty_after_line_dedup")
+                reasons.append("empty_after_line_dedup" if not new else
+                               "mostly_duplicate" if self._mostly_removed(text, new) else None)
             t2 = t.set_column(t.column_names.index("text"), "text", pa.array(texts, pa.string()))
             kept_t, rej = split_rejected(t2, reasons, "dedup_lines")
             write_part(store, f"{self.stage}/{prefix}".rstrip("/"), self.homes[self.index], name, t, kept_t, rej,
                        "dedup_lines", timer(), {"lines_removed": removed}, redact=self.redact_rejected)
         return {}
+
+    def _mostly_removed(self, before: str, after: str) -> bool:
+        limit = self.spec.max_removed
+        return limit is not None and 1 - _chars(after) / max(1, _chars(before)) > limit
 
     # -- substrings -------------------------------------------------------------------------
     def _fingerprints(self, store: Store) -> dict[str, int]:
@@ -211,7 +224,11 @@ class StringsTask(PhaseTask):
         t = t.sort_by([("fp", "ascending"), ("pri", "ascending"), ("doc_id", "ascending"), ("pos", "ascending")])
         fp = t["fp"].to_numpy()
         dup = np.concatenate(([False], fp[1:] == fp[:-1]))  # every occurrence after the first kept one
-        marked = t.filter(pa.array(dup)).select(["doc_id", "pos", "home"])
+        # The first occurrence of a repeated fingerprint is the copy that stays: its document
+        # must not be dropped as mostly_duplicate, or the text would survive nowhere.
+        source = ~dup & np.concatenate((fp[1:] == fp[:-1], [False]))
+        marked = t.filter(pa.array(dup | source)).select(["doc_id", "pos", "home"])
+        marked = marked.append_column("source", pa.array(source[dup | source]))
         if marked.num_rows:
             scatter(store, self.stage, "marked", f"{self.index:05d}", marked,
                     marked["home"].to_numpy().astype(np.uint64), len(self.homes))
@@ -219,22 +236,27 @@ class StringsTask(PhaseTask):
     def _substring_apply(self, store: Store) -> dict[str, int]:
         sub = self.spec.substrings
         m = gather(store, self.stage, "marked", self.index)
-        marks: dict[str, list[int]] = {}
-        for d, p in zip(m["doc_id"].to_pylist(), m["pos"].to_pylist(), strict=True) if m.num_rows else []:
-            marks.setdefault(d, []).append(p)
+        marks: dict[str, tuple[list[int], list[int]]] = {}
+        cols = [m[c].to_pylist() for c in ("doc_id", "pos", "source")] if m.num_rows else [[], [], []]
+        for d, p, is_source in zip(*cols, strict=True):
+            marks.setdefault(d, ([], []))[bool(is_source)].append(p)
         docs = 0
         for name, t in self._sources(store, self.spec.lines is not None):
             timer = Timer()
-            texts, reasons, spans_removed, chars_removed = [], [], 0, 0
+            texts, reasons = [], []
+            counters = {"units_removed": 0, "chars_removed": 0, "sources_kept_whole": 0}
             for doc_id, text in zip(t["id"].to_pylist(), t["text"].to_pylist(), strict=True):
-                new, n_spans = cut_marked(text, marks.get(doc_id, []), sub) if doc_id in marks else (text, 0)
-                spans_removed += n_spans
-                chars_removed += len(text) - len(new)
+                cut, source = marks.get(doc_id, ([], []))
+                new, n_units, is_source = cut_marked(text, cut, source, sub) if cut else (text, 0, False)
+                counters["units_removed"] += n_units
+                counters["chars_removed"] += len(text) - len(new)
                 texts.append(new if new.strip() else text)
-                reasons.append(None if new.strip() else "empty_after_substring_dedup")
+                mostly = self._mostly_removed(text, new)
+                counters["sources_kept_whole"] += mostly and is_source and bool(new.strip())
+                reasons.append("empty_after_substring_dedup" if not new.strip() else
+                               "mostly_duplicate" if mostly and not is_source else None)
             t2 = t.set_column(t.column_names.index("text"), "text", pa.array(texts, pa.string()))
             kept, rej = split_rejected(t2, reasons, "dedup_substrings")
-            counters = {"spans_removed": spans_removed, "chars_removed": chars_removed}
             earlier = _lines_rejected(store, self.stage, name) if self.spec.lines is not None else None
             st = write_part(store, self.stage, self.homes[self.index], name, t, kept, rej, "dedup_substrings",
                             timer(), counters, earlier, redact=self.redact_rejected)
@@ -244,10 +266,56 @@ class StringsTask(PhaseTask):
         return {"docs_out": docs}
 
 
-def cut_marked(text: str, positions: list[int], sub: SubstringsSpec) -> tuple[str, int]:
-    """Remove runs of at least ``min_tokens`` marked tokens; returns (text, spans removed)."""
+def _chars(text: str) -> int:
+    return len(text) - sum(text.count(c) for c in " \t\n\r\u00a0\u3000")
+
+
+def cut_marked(text: str, marked: list[int], sources: list[int], sub: SubstringsSpec) -> tuple[str, int, bool]:
+    """Remove the sentences that runs of at least ``min_tokens`` marked tokens cover (at least
+    ``unit_cover`` of a sentence's word characters; see ``pipeline.text.sentence_units``).
+
+    Returns (text, sentences removed, whether a kept sentence holds the staying copy of a repeat
+    -- ``sources`` are the k-gram positions this document keeps for the others)."""
     starts, ends, _ = token_spans(text)
-    return cut_token_runs(text, starts, ends, np.asarray(positions), sub.k, sub.min_tokens)
+    n = len(text)
+
+    def char_mask(positions: list[int], min_run: int) -> np.ndarray:
+        edge = np.zeros(n + 1, dtype=np.int64)
+        for a, b in covered_runs(len(starts), np.asarray(positions), sub.k, min_run):
+            np.add.at(edge, starts[a:b], 1)
+            np.add.at(edge, ends[a:b], -1)
+        return np.cumsum(edge)[:-1] > 0
+
+    in_token = np.zeros(n + 1, dtype=np.int64)
+    np.add.at(in_token, starts, 1)
+    np.add.at(in_token, ends, -1)
+    tok_chars = np.concatenate(([0], np.cumsum(np.cumsum(in_token)[:-1] > 0)))
+    cut_chars = np.concatenate(([0], np.cumsum(char_mask(marked, sub.min_tokens))))
+    src = char_mask(sources, 1) if sources else None
+    removed: list[tuple[int, int]] = []
+    is_source = False
+    for a, b in sentence_units(text):
+        words, cut = tok_chars[b] - tok_chars[a], cut_chars[b] - cut_chars[a]
+        if cut and cut >= sub.unit_cover * words:
+            removed.append((a, b))
+        elif src is not None and src[a:b].any():
+            is_source = True
+    if not removed:
+        return text, 0, is_source
+    out, pos, k = [], 0, 0
+    for line in text.split("\n"):  # a line loses its removed sentences; a line left without words goes
+        end = pos + len(line)
+        pieces, last, touched = [], pos, False
+        while k < len(removed) and removed[k][0] < end:
+            ra, rb = removed[k]
+            pieces.append(text[last:ra])
+            last, touched, k = rb, True, k + 1
+        pieces.append(text[last:end])
+        kept = "".join(pieces).strip() if touched else line
+        if not touched or _WORD.search(kept):
+            out.append(kept)
+        pos = end + 1
+    return "\n".join(out).strip(), len(removed), is_source
 
 
 def _lines_rejected(store: Store, stage: str, name: str) -> pa.Table | None:

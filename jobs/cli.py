@@ -172,6 +172,51 @@ def sample(out: str, step: str, reason: str | None, n: int, kept: bool, chars: i
         click.echo()
 
 
+@main.command("decontam-index")
+@click.option("--benchmarks-dir", help="Folder with the known layouts (gsm8k/, mmlu/, ceval/, llm_foundry_icl/...).")
+@click.option("--benchmark", "benchmarks", multiple=True,
+              help="A known benchmark to index (repeatable; default with --benchmarks-dir: "
+                   "gsm8k humaneval mbpp mmlu cmmlu ceval).")
+@click.option("--file", "files", multiple=True, metavar="NAME=PATH:FIELD[,FIELD...]",
+              help="A JSONL/CSV test set of your own and the fields that make up an item (repeatable).")
+@click.option("--splits", help="CSV benchmarks: comma-separated splits (default test; ceval val,test).")
+@click.option("--n", default=13, show_default=True)
+@click.option("--min-item-tokens", default=8, show_default=True)
+@click.option("--max-items-per-ngram", default=20, show_default=True)
+@click.option("--output", required=True, help="Index file to write (.npz); give it to the step as `index:`.")
+def decontam_index(benchmarks_dir: str | None, benchmarks: tuple[str, ...], files: tuple[str, ...],
+                   splits: str | None, n: int, min_item_tokens: int, max_items_per_ngram: int, output: str) -> None:
+    """Build a decontamination index (n-gram hashes only, no benchmark text) from test sets."""
+    from pathlib import Path
+
+    from cc_cleaner.filters.benchmarks import DEFAULT, load_benchmark, load_file
+    from cc_cleaner.filters.decontaminate import ContaminationIndex
+
+    names = list(benchmarks) or (DEFAULT if benchmarks_dir else [])
+    if names and not benchmarks_dir:
+        _fail("--benchmark needs --benchmarks-dir")
+    items: list = []
+    try:
+        for b in names:
+            items += load_benchmark(b, Path(benchmarks_dir), splits.split(",") if splits else None)
+        for spec in files:
+            name, _, rest = spec.partition("=")
+            path, _, fields = rest.rpartition(":")
+            if not (name and path and fields):
+                _fail(f"--file {spec!r}: use NAME=PATH:FIELD[,FIELD...]")
+            items += load_file(name, Path(path), fields.split(","))
+    except (OSError, ValueError, KeyError) as e:
+        _fail(f"cannot read the test sets: {e}")
+    if not items:
+        _fail("nothing to index: give --benchmarks-dir and/or --file")
+    idx = ContaminationIndex.build(items, n, min_item_tokens, max_items_per_ngram)
+    idx.save(output)
+    for b, k in idx.indexed.items():
+        click.echo(f"{b:20s} {k:8d} items")
+    click.echo(f"{len(idx.unit_item)} units, {len(idx.hashes)} n-grams -> {output} "
+               f"({Path(output).stat().st_size / 1e6:.1f} MB)", err=True)
+
+
 @main.command("train-quality")
 @click.option("--positive", multiple=True, required=True, help="JSONL/Parquet files (globs) of good text.")
 @click.option("--negative", multiple=True, required=True, help="JSONL/Parquet files (globs) of bad text.")

@@ -158,7 +158,8 @@ def format_text(report: dict[str, Any]) -> str:
             say(f"   shards: {sh['files']} files, {sh['docs']} docs, {sh['tokens']:,} tokens ({sh['tokenizer']})")
     for prefix, title in (("entity", "PII found per type"), ("agent", "robots.txt drops per agent"),
                           ("capture", "robots.txt: documents whose origin had no capture, decided by"),
-                          ("benchmark", "contamination hits per benchmark")):
+                          ("benchmark", "contaminated documents per benchmark"),
+                          ("max:indexed", "benchmark items indexed")):
         for where, counts in counters_with(prefix, report["stages"]).items():
             say(f"{title} ({where}): {_by(counts)}")
     if report["problems"]:

@@ -250,7 +250,10 @@ def render_html(report: dict[str, Any]) -> str:
                    + _counter_section(report, "capture", "robots-capture", "documents without a capture")),
         "contamination": ("Contamination hits per benchmark",
                           _counter_section(report, "benchmark", "contamination-per-benchmark",
-                                           "contaminated documents")),
+                                           "contaminated documents")
+                          + "<p>Items indexed per benchmark (each matched by its question alone, with its "
+                            "options, or by a solution alone):</p>"
+                          + _counter_section(report, "max:indexed", "contamination-indexed", "indexed items")),
         "samples": ("Samples of removed documents", _samples(report)),
         "timings": ("Timings", _timings(report)),
         "reconciliation": ("Do the counts add up?", _reconciliation(report)),

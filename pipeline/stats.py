@@ -176,7 +176,9 @@ def merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
             _add_by(t["drops_by"], s.get("drops_by", {}))
             for reason, rows in s.get("samples", {}).items():
                 t["samples"][reason] = merge_samples(t["samples"].get(reason, []), rows)
-            t["counters"].update(s["counters"])
+            for key, v in s["counters"].items():  # "max:" counters are per-part constants, not sums
+                t["counters"][key] = max(t["counters"].get(key, 0), v) if key.startswith("max:") else \
+                    t["counters"].get(key, 0) + v
             for col, h in s["hists"].items():
                 th = t["hists"].setdefault(col, {**h, "counts": [0] * len(h["counts"])})
                 th["counts"] = [a + b for a, b in zip(th["counts"], h["counts"], strict=True)]

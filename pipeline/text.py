@@ -53,3 +53,26 @@ def token_f1(predicted: str, truth: str) -> tuple[float, float, float]:
     prec, rec = overlap / sum(p.values()), overlap / sum(t.values())
     f1 = 0.0 if overlap == 0 else 2 * prec * rec / (prec + rec)
     return prec, rec, f1
+
+
+# A sentence ends at . ! ? ; (and their CJK forms), with closing quotes or brackets after it,
+# followed by white space; CJK terminators end a sentence without a space.
+_SENTENCE_END = re.compile(r"[.!?;…][\"'”’)\]」』]*(?=\s)|[。！？；][\"'”’）」』]*")
+
+
+def sentence_units(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every sentence, within lines: the smallest units a cut may remove whole.
+
+    A line is one unit or several; a unit never crosses a line break, and the white space
+    between units belongs to neither."""
+    units = []
+    pos = 0
+    for line in text.split("\n"):
+        start = pos
+        for m in _SENTENCE_END.finditer(line):
+            units.append((start, pos + m.end()))
+            start = pos + m.end()
+        if start < pos + len(line):
+            units.append((start, pos + len(line)))
+        pos += len(line) + 1
+    return [(a, b) for a, b in units if text[a:b].strip()]

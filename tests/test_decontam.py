@@ -1,36 +1,36 @@
-"""Benchmark decontamination: planted real items are found, clean real pages are left alone."""
+"""Benchmark decontamination: items planted in real pages in the forms leaks take (question alone,
+question with options, solution alone, reformatted) are found; real clean pages are left alone."""
 
 from __future__ import annotations
 
+import gzip
 import json
-import random
-import re
+from collections import Counter
+from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pytest
 
-from cc_cleaner.filters.benchmarks import load_benchmark
+from cc_cleaner.filters.benchmarks import DEFAULT, load_benchmark
+from cc_cleaner.filters.decontaminate import SHIPPED_INDEX, ContaminationIndex, words_weight
 from cc_cleaner.pipeline.step import StepContext, get_step
 
-from conftest import SHARED, shared_path
-from extraction_eval import wcxb
+from conftest import REPO, cli, shared_path
+from decontam_plant import FORMS, planted_pages
+from realtext import clean_pages
 
 pytestmark = pytest.mark.slow
-BENCH = ["gsm8k", "humaneval", "mbpp", "mmlu", "cmmlu", "ceval"]
 
 
 @pytest.fixture(scope="module")
 def step():
-    shared_path("benchmarks")
-    return get_step("decontaminate", {"benchmarks": BENCH, "benchmarks_dir": str(SHARED / "benchmarks")},
-                    StepContext())
+    return get_step("decontaminate", {}, StepContext())  # the shipped index: no benchmark files needed
 
 
-def reformat(text: str, rng: random.Random) -> str:
-    """Light reformatting: line breaks to spaces, doubled spaces, case and punctuation changes."""
-    t = re.sub(r"\s+", lambda m: rng.choice([" ", "  ", "\n"]), text)
-    t = t.replace("?", " ?").replace(",", " ,").replace("。", "。 ")
-    return t.upper() if rng.random() < 0.5 else t
+@pytest.fixture(scope="module")
+def pages():
+    return clean_pages(shared_path())
 
 
 def run(step, texts: list[str]):
@@ -39,47 +39,102 @@ def run(step, texts: list[str]):
     return step.process(t)
 
 
-def test_planted_items_are_found_verbatim_and_reformatted(step):
-    rng = random.Random(3)
-    root = SHARED / "benchmarks"
-    pages = [v["articleBody"] for v in json.loads((SHARED / "html_extraction" / "article_extraction_benchmark" /
-                                                   "ground-truth.json").read_text()).values()]
-    zh_pages = [p.read_text(encoding="utf-8") for p in sorted((SHARED / "html_extraction" /
-                                                                "chinese_web_content_extraction" / "cleaned").glob("*.txt"))]
-    planted, texts = [], []
-    for bench in BENCH:
-        items = [it for it in load_benchmark(bench, root) if len(it[2]) > 80]
-        for k, (b, item_id, text) in enumerate(rng.sample(items, 8)):
-            host = rng.choice(zh_pages if bench in ("cmmlu", "ceval") else pages)
-            cut = len(host) // 2
-            body = text if k % 2 == 0 else reformat(text, rng)
-            texts.append(f"{host[:cut]}\n{body}\n{host[cut:]}")
-            planted.append(f"{b}:{item_id}")
-    res = run(step, texts)
-    assert res.kept.num_rows == 0
+def test_planted_items_found_in_every_form(step, pages, capsys):
+    planted = planted_pages(shared_path("benchmarks"), pages, per_form=60, seed=7)
+    assert {b for b, *_ in planted} == set(DEFAULT)
+    res = run(step, [p[3] for p in planted])
     found = dict(zip(res.rejected["id"].to_pylist(), res.rejected["contamination"].to_pylist(), strict=True))
-    for i, name in enumerate(planted):
-        assert name in found[str(i)], (name, found[str(i)])
-    assert res.counters["benchmark:cmmlu"] >= 8 and res.counters["benchmark:gsm8k"] >= 8
+    spans = dict(zip(res.rejected["id"].to_pylist(), res.rejected["contamination_span"].to_pylist(), strict=True))
+    hit, total = Counter(), Counter()
+    for i, (bench, form, name, _) in enumerate(planted):
+        total[bench, form] += 1
+        hit[bench, form] += name in found.get(str(i), [])
+        if str(i) in spans:
+            assert spans[str(i)] and spans[str(i)] in planted[i][3]  # the matched text, from the document
+    recall = sum(hit.values()) / sum(total.values())
+    with capsys.disabled():
+        print(f"\ndecontamination recall {recall:.4f} on {sum(total.values())} planted items; per form: "
+              + ", ".join(f"{b}/{f} {hit[b, f]}/{total[b, f]}" for b, f in sorted(total)))
+    assert recall >= 0.98
+    for bench, forms in FORMS.items():
+        for form in forms:
+            assert hit[bench, form] >= 0.9 * total[bench, form], (bench, form, hit[bench, form], total[bench, form])
+    assert res.counters["max:indexed:mmlu"] == 14079 and res.counters["benchmark:ceval"] >= 150
 
 
-def test_no_false_hits_on_clean_real_pages(step):
-    pages = [v["articleBody"] for v in json.loads((SHARED / "html_extraction" / "article_extraction_benchmark" /
-                                                   "ground-truth.json").read_text()).values()]
-    pages += [p.truth for p in wcxb(SHARED)]
-    pages += [p.read_text(encoding="utf-8") for p in sorted((SHARED / "html_extraction" /
-                                                              "chinese_web_content_extraction" / "cleaned").glob("*.txt"))]
-    res = run(step, pages)
-    assert res.rejected.num_rows == 0, res.rejected.select(["contamination"]).to_pylist()
-    assert res.kept.num_rows == len(pages) > 700
+def test_no_hits_on_clean_real_pages(step, pages):
+    assert len(pages) >= 1000
+    res = run(step, [t for _, t in pages])
+    assert res.rejected.num_rows == 0, list(zip(res.rejected["contamination"].to_pylist(),
+                                               res.rejected["contamination_span"].to_pylist(), strict=True))[:5]
 
 
-def test_cut_policy_removes_only_the_item(step):
-    cut = get_step("decontaminate", {"benchmarks": ["gsm8k"], "benchmarks_dir": str(SHARED / "benchmarks"),
-                                     "action": "cut"}, StepContext())
-    _, _, item = next(load_benchmark("gsm8k", SHARED / "benchmarks"))
-    text = f"An intro paragraph about farming that is ours.\n{item}\nA closing remark that is ours as well."
+def test_no_hits_on_real_chinese_short_texts(step):
+    """Titles, abstracts and app descriptions: where a short Chinese question would match by chance."""
+    texts = []
+    for p in sorted(shared_path("multilingual_text", "chinese_fewclue").glob("*.jsonl.gz")):
+        rows = [json.loads(x) for x in gzip.decompress(p.read_bytes()).decode().split("\n") if x.strip()]
+        lines = [" ".join(v for v in r.values() if isinstance(v, str)) for r in rows]
+        texts += ["\n".join(lines[i:i + 40]) for i in range(0, len(lines), 40)]
+    res = run(step, texts)
+    assert len(texts) > 1000 and res.rejected.num_rows == 0, res.rejected["contamination_span"].to_pylist()[:5]
+
+
+def test_short_questions_need_the_whole_question(step):
+    idx = step.index
+    q = "Which pair of ratios can form a proportion when both are written as fractions of whole numbers?"
+    zh = "人和动物的根本区别是"  # ten characters weigh five words: too short to stand alone
+    assert words_weight(zh, np.arange(len(zh))) == 5.0 and not idx.match(zh + "什么？")[0]
+    # A short MMLU question (8-12 tokens) is one gram of all its tokens: all or nothing.
+    mmlu = {n: units for _, n, units in load_benchmark("mmlu", shared_path("benchmarks"))}
+    short = next(u[0][1] for n, u in mmlu.items() if 8 <= len(u[0][1].split()) <= 10 and "?" in u[0][1])
+    assert idx.match(f"Quiz night. {short} Write your answer below.")[0]
+    assert not idx.match(f"Quiz night. {' '.join(short.split()[:-2])} Write your answer below.")[0]
+    assert not idx.match(q)[0]
+
+
+def test_cut_policy_removes_only_the_item():
+    cut = get_step("decontaminate", {"benchmarks": ["gsm8k"], "action": "cut"}, StepContext())
+    _, _, units = next(load_benchmark("gsm8k", shared_path("benchmarks")))
+    question = dict(units)["question"]
+    text = f"An intro paragraph about farming that is ours.\n{question}\nA closing remark that is ours as well."
     res = run(cut, [text])
     out = res.kept["text"].to_pylist()[0]
     assert out.startswith("An intro paragraph") and out.endswith("ours as well.")
     assert "Janet" not in out and res.kept["contamination"].to_pylist()[0] == ["gsm8k:0"]
+
+
+def test_shipped_index_is_the_one_the_files_build(tmp_path):
+    """The packaged index holds hashes only and equals a fresh build from the raw test sets."""
+    out = tmp_path / "idx.npz"
+    cli("decontam-index", "--benchmarks-dir", str(shared_path("benchmarks")), "--output", str(out))
+    a, b = ContaminationIndex.load(SHIPPED_INDEX), ContaminationIndex.load(out)
+    assert a.indexed == b.indexed and {k: v for k, v in a.indexed.items()} == {
+        "gsm8k": 1319, "humaneval": 164, "mbpp": 974, "mmlu": 14079, "cmmlu": 11582, "ceval": 13688}
+    oa, ob = np.lexsort((a.owners, a.hashes)), np.lexsort((b.owners, b.hashes))
+    assert np.array_equal(a.hashes[oa], b.hashes[ob]) and np.array_equal(a.owners[oa], b.owners[ob])
+    with np.load(SHIPPED_INDEX) as z:  # no benchmark text in the package: numbers and item ids only
+        assert all(z[k].dtype.kind in "uif" for k in z.files if k not in ("meta", "item_names"))
+        assert max(len(s) for s in z["item_names"].tolist()) < 80
+    assert SHIPPED_INDEX.is_relative_to(REPO)
+
+
+def test_user_files_with_the_shipped_index(tmp_path):
+    path = tmp_path / "mine.jsonl"
+    path.write_text(json.dumps({"id": "q1", "question": "How many moons orbit the fictional planet Zarnak in the "
+                                "Vega system according to the 2031 survey?", "answer": "Seventeen moons."}) + "\n")
+    s = get_step("decontaminate", {"files": [{"name": "mine", "path": str(path), "fields": ["question", "answer"]}]},
+                 StepContext(stage=str(tmp_path)))
+    res = run(s, ["Trivia: how many moons orbit the fictional planet Zarnak in the Vega system, according to "
+                  "the 2031 survey? Nobody knows.", "Janet's ducks lay 16 eggs per day. She eats three for breakfast "
+                  "every morning and bakes muffins for her friends every day with four. She sells the remainder at "
+                  "the farmers' market daily for $2 per fresh duck egg. How much in dollars does she make every day "
+                  "at the farmers' market?"])
+    assert res.rejected["contamination"].to_pylist() == [["mine:q1"], ["gsm8k:0"]]
+    assert res.counters["max:indexed:mine"] == 1
+
+
+def test_a_missing_benchmark_is_a_clear_error():
+    with pytest.raises(ValueError, match="not in this index"):
+        get_step("decontaminate", {"benchmarks": ["hellaswag"]}, StepContext())
+    assert Path(SHIPPED_INDEX).stat().st_size < 30e6

@@ -235,3 +235,67 @@ def test_line_and_substring_dedup(tmp_path: Path):
     assert [s["name"] for s in stats["steps"]] == ["dedup_lines", "dedup_substrings"]
     assert sum(len(v) for v in docs.values()) > sum(len(v) for v in kept.values())
     assert np.isfinite(len(kept))
+
+
+def _unit_bounds(text: str) -> tuple[set[int], set[int]]:
+    from cc_cleaner.pipeline.text import sentence_units
+
+    units = sentence_units(text)
+    starts = {a + len(text[a:b]) - len(text[a:b].lstrip()) for a, b in units}
+    return starts, {b - (len(text[a:b]) - len(text[a:b].rstrip())) for a, b in units}
+
+
+def test_substring_cuts_never_leave_fragments_on_real_pages(tmp_path: Path):
+    """Repeats copied from real pages into the middle of other pages' lines, starting and ending
+    mid-sentence: every output line is whole sentences of its page, a page that is mostly copies is
+    dropped as mostly_duplicate, and what is removed survives in a kept page."""
+    root = shared_path("html_extraction", "article_extraction_benchmark")
+    texts = [v["articleBody"] for _, v in sorted(json.loads((root / "ground-truth.json").read_text()).items())]
+    texts = [t for t in texts if len(t.split()) > 400][:90]
+    rng = random.Random(11)
+    docs = {f"p{i}": t for i, t in enumerate(texts)}
+    chunks = []
+    for i in range(0, 60, 2):  # a 70-word span of page i, cut mid-sentence, pasted into three others
+        words_ = texts[i].split()
+        s = rng.randrange(10, len(words_) - 80)
+        chunk = " ".join(words_[s:s + 70])
+        chunks.append(chunk)
+        for j in rng.sample(range(60, len(texts)), 3):
+            lines = docs[f"p{j}"].split("\n")
+            k = max(range(len(lines)), key=lambda x: len(lines[x]))
+            w = lines[k].split(" ")
+            cut = len(w) // 2
+            lines[k] = " ".join(w[:cut] + [chunk] + w[cut:])
+            docs[f"p{j}"] = "\n".join(lines)
+    docs["mostly-copies"] = "\n".join(chunks[:4]) + "\nOne short sentence of its own."
+    stage = {"name": "strings", "partitions": 4, "substrings": {"min_tokens": 50}}
+    out = run_stage(tmp_path, docs, stage)
+    kept = {r["id"]: r["text"] for r in rows(out / "strings" / "data")}
+    rejected = {r["id"]: r["reason"] for r in rows(out / "strings" / "rejected")}
+    assert rejected == {"mostly-copies": "mostly_duplicate"}
+    changed = 0
+    for doc_id, new in kept.items():
+        orig = docs[doc_id]
+        if new == orig:
+            continue
+        changed += 1
+        starts, ends = _unit_bounds(orig)
+        at = 0
+        for line in new.split("\n"):
+            if not line:
+                continue
+            pos = orig.find(line, at) if line in orig else -1
+            if pos < 0:  # sentences of one line joined after a cut between them
+                first = orig.find(line.split(" ")[0], at)
+                assert first in starts, (doc_id, line[:80])
+                continue
+            assert pos in starts and pos + len(line) in ends, (doc_id, line[:80])
+            at = pos + len(line)
+    assert changed >= 25
+    # Each pasted repeat survives in a kept page (the staying copy), and most of its 3 other
+    # copies are gone (a copy stays where the sentences around it are mostly the page's own).
+    flat = [" ".join(t.split()) for t in kept.values()]
+    copies = [sum(chunk in t for t in flat) for chunk in chunks]
+    assert min(copies) >= 1 and sum(copies) <= 1.5 * len(chunks), copies
+    stats = json.loads(next((out / "strings" / "stats").iterdir()).read_text())
+    assert "units_removed" in stats["steps"][0]["counters"]
