@@ -38,8 +38,8 @@ from cc_cleaner.pipeline.step import Metric, Step, StepConfig, StepResult, regis
 
 SHIPPED_INDEX = Path(__file__).parent / "data" / "decontam_index.npz"
 FORMAT = 2
-SPAN_CHARS = 600
-_FILTER_BITS = 27  # 16 MB bitmap: about 2.5% of grams reach the binary search for 3.4 M hashes  # of the matched text kept beside a rejected document
+SPAN_CHARS = 600  # of the matched text kept beside a rejected document
+_FILTER_BITS = 27  # 16 MB bitmap: about 2.5% of grams reach the binary search for 3.4 M hashes
 
 
 class BenchmarkFile(BaseModel):
