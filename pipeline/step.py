@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict
 
+from cc_cleaner.pipeline.plugins import import_object, load_plugins
 from cc_cleaner.pipeline.schema import with_reason
 
 
@@ -121,12 +122,21 @@ def register(cls: type[Step]) -> type[Step]:
 
 
 def step_class(name: str) -> type[Step]:
-    import cc_cleaner.filters  # noqa: F401  (registers the built-in steps)
-
+    """A registered step by name, or a user's step class by dotted path (``mypkg.mod:MyStep``)."""
+    if ":" in name:
+        try:
+            cls = import_object(name)
+        except ValueError as e:
+            raise KeyError(f"step {e}") from None
+        if not (isinstance(cls, type) and issubclass(cls, Step)):
+            raise KeyError(f"step {name!r} is not a subclass of cc_cleaner.pipeline.step.Step")
+        return cls
+    load_plugins()
     try:
         return STEPS[name]
     except KeyError:
-        raise KeyError(f"unknown step {name!r}; known steps: {', '.join(sorted(STEPS))}") from None
+        raise KeyError(f"unknown step {name!r}; known steps: {', '.join(sorted(STEPS))} "
+                       "(or a class by dotted path, package.module:Class)") from None
 
 
 _WORKER_STEPS: dict[str, Step] = {}
