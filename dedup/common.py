@@ -4,38 +4,25 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import ClassVar
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import xxhash
 
-from cc_cleaner.pipeline.redact import redact_table
-from cc_cleaner.pipeline.schema import with_reason
+from cc_cleaner.pipeline import layout
 from cc_cleaner.pipeline.stats import PartStats, StepStats, breakdown, doc_bytes
 from cc_cleaner.pipeline.store import Store
-from cc_cleaner.pipeline.text import script_language
 
 _SPACE = re.compile(r"\s+")
 
 
-def part_name(path: str) -> str:
-    """The upstream part's file name without .parquet: dedup outputs keep the same part names."""
-    return path.rsplit("/", 1)[-1].removesuffix(".parquet")
-
-
 def read_parts(store: Store, files: tuple[str, ...], columns: list[str] | None = None) -> Iterator[tuple[str, pa.Table]]:
+    """(part name, table) of upstream parts: dedup outputs keep the upstream part names."""
     for path in files:
         with store.fs.open(path, "rb") as f:
-            yield part_name(path), pq.read_table(f, columns=columns)
-
-
-def languages(table: pa.Table) -> list[str]:
-    if "lang" in table.column_names:
-        return [lang or "und" for lang in table["lang"].to_pylist()]
-    return [script_language(t or "") for t in table["text"].to_pylist()]
+            yield layout.part_of(path), pq.read_table(f, columns=columns)
 
 
 def normalized_hash(text: str) -> int:
@@ -45,30 +32,22 @@ def normalized_hash(text: str) -> int:
 
 def write_part(store: Store, stage: str, task: str, name: str, docs_in: pa.Table, kept: pa.Table,
                rejected: pa.Table, step: str, seconds: float, counters: dict[str, int] | None = None,
-               earlier_rejected: pa.Table | None = None, redact: bool = False) -> PartStats:
+               earlier_rejected: pa.Table | None = None, redact: bool = False,
+               finish_stats: Callable[[PartStats], str] | None = None) -> PartStats:
     """Write one part's kept and rejected documents and its stats (as a map stage would).
 
     ``earlier_rejected`` (an earlier step's drops of the same part) goes into the rejected file
-    but not into this step's counts."""
-    store.write_table(f"{stage}/data/{name}.parquet", kept)
-    to_file = rejected if earlier_rejected is None else pa.concat_tables([earlier_rejected, rejected],
-                                                                          promote_options="default")
-    if to_file.num_rows:
-        store.write_table(f"{stage}/rejected/{name}.parquet", redact_table(to_file) if redact else to_file)
+    but not into this step's counts; ``finish_stats`` turns the stats into the JSON written."""
     st = PartStats(stage, task, 0, docs_in=docs_in.num_rows, docs_out=kept.num_rows, bytes_in=doc_bytes(docs_in),
                    bytes_out=doc_bytes(kept), seconds=seconds, in_by=breakdown(docs_in), out_by=breakdown(kept))
     step_st = StepStats(step, docs_in=st.docs_in, docs_out=st.docs_out, bytes_in=st.bytes_in,
                         bytes_out=st.bytes_out, seconds=seconds, counters=counters or {})
     step_st.add_rejected(rejected)
     st.steps.append(step_st)
-    store.write_text(f"{stage}/stats/{name}.json", st.to_json())
+    layout.write_part(store, stage, name, finish_stats(st) if finish_stats else st, kept=kept,
+                      rejected=[rejected] if earlier_rejected is None else [earlier_rejected, rejected],
+                      redact=redact)
     return st
-
-
-def split_rejected(table: pa.Table, reasons: list[str | None], step: str) -> tuple[pa.Table, pa.Table]:
-    keep = pa.array([r is None for r in reasons])
-    rejected = table.filter(pc.invert(keep))
-    return table.filter(keep), with_reason(rejected, step, [r for r in reasons if r is not None])
 
 
 class PhaseTask:
@@ -80,7 +59,7 @@ class PhaseTask:
 
     @property
     def marker(self) -> str:
-        return f"_state/{self.stage}/{self.phase}/{self.index:05d}.done"
+        return layout.task_marker(self.stage, self.phase, f"{self.index:05d}")
 
     def describe(self) -> str:
         what = f"partition {self.index}" if self.phase in self.partition_phases else self.homes[self.index]

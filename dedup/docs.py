@@ -34,10 +34,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from cc_cleaner.dedup.common import (
     PhaseTask,
     Timer,
-    languages,
     normalized_hash,
     read_parts,
-    split_rejected,
     write_part,
 )
 from cc_cleaner.dedup.minhash import (
@@ -48,12 +46,16 @@ from cc_cleaner.dedup.minhash import (
     shingle_hashes,
     signature,
 )
+from cc_cleaner.pipeline import layout
 from cc_cleaner.pipeline.engines import Resources
 from cc_cleaner.pipeline.shuffle import gather, scatter
+from cc_cleaner.pipeline.stages import Phases, StageKind, register_stage_kind
+from cc_cleaner.pipeline.step import split_by_reasons
 from cc_cleaner.pipeline.store import Store
+from cc_cleaner.pipeline.text import table_languages as languages
 
 if TYPE_CHECKING:
-    from cc_cleaner.jobs.spec import Job
+    from cc_cleaner.pipeline.job import Job
 
 EXACT_BAND = -1
 
@@ -97,10 +99,6 @@ class DedupDocsSpec(BaseModel):
     partitions: int = Field(default=16, gt=0)
     examples: int = Field(default=20, ge=0)  # largest clusters listed in clusters.json
     resources: Resources = Resources()
-
-    @property
-    def kind(self) -> str:
-        return "dedup_docs"
 
 
 RECORD = pa.schema([("key", pa.uint64()), ("band", pa.int16()), ("doc_id", pa.string()), ("home", pa.int32()),
@@ -236,7 +234,7 @@ class DedupTask(PhaseTask):
         keep = [jaccard(sets[a], sets[b]) >= th for a, b in zip(pairs["a"].to_pylist(), pairs["b"].to_pylist(),
                                                                  strict=True)]
         kept = pairs.filter(pa.array(keep))
-        store.write_text(f"{self.stage}/_shuffle/verified/p{self.index:05d}.json",
+        store.write_text(f"{layout.shuffle_dir(self.stage, 'verified', 0)}/{self.index:05d}.json",
                          json.dumps({"candidates": pairs.num_rows, "verified": kept.num_rows}))
         if kept.num_rows:
             scatter(store, self.stage, "edges", f"v{self.index:05d}", kept, np.zeros(kept.num_rows, np.uint64), 1)
@@ -256,7 +254,7 @@ class DedupTask(PhaseTask):
                 if c in seen or len(seen) < self.spec.examples:
                     seen.setdefault(c, []).append(doc)
             top = [{"kept": c, "size": len(m), "members": m[:50]} for c, m in seen.items()]
-        verified = [json.loads(store.read_text(r)) for r in store.list(f"{self.stage}/_shuffle/verified", ".json")]
+        verified = [json.loads(store.read_text(r)) for r in store.list(layout.shuffle_dir(self.stage, "verified", 0), ".json")]
         summary = {"clusters": sum(hist.values()), "documents_in_clusters": decisions.num_rows,
                    "cluster_size_histogram": hist, "largest_clusters": top,
                    "candidate_pairs": sum(v["candidates"] for v in verified),
@@ -280,7 +278,8 @@ class DedupTask(PhaseTask):
             rows = [info.get(i, (None, 1, None)) for i in ids]
             t = t.append_column("dup_cluster", pa.array([r[0] for r in rows], pa.string()))
             t = t.append_column("dup_cluster_size", pa.array([r[1] for r in rows], pa.int32()))
-            kept, rejected = split_rejected(t, [r[2] for r in rows], "dedup")
+            res = split_by_reasons(t, "dedup", [r[2] for r in rows])
+            kept, rejected = res.kept, res.rejected
             write_part(store, self.stage, self.homes[self.index], name, t, kept, rejected, "dedup", timer(),
                        redact=self.redact_rejected)
             docs += t.num_rows
@@ -345,11 +344,9 @@ def components(edges: pa.Table, keep: str, seed: int, stage: str) -> pa.Table:
     return pa.table([nodes, attrs["home"], nodes[keeper], size.astype(np.int32), reason], schema=schema)
 
 
-def dedup_docs_phases(job: Job, store: Store, index: int) -> list[tuple[str, Any]]:
-    from cc_cleaner.pipeline.runner import upstream_groups
-
+def dedup_docs_phases(job: Job, store: Store, index: int) -> Phases:
     spec: DedupDocsSpec = job.spec.stages[index]
-    groups = upstream_groups(store, job.spec.stages[index - 1].name)
+    groups = layout.upstream_groups(store, job.spec.stages[index - 1].name)
     homes = tuple(groups)
     inputs = tuple(tuple(v) for v in groups.values())
     if spec.minhash:
@@ -365,3 +362,7 @@ def dedup_docs_phases(job: Job, store: Store, index: int) -> list[tuple[str, Any
         phases += [("fetch", tasks("fetch", len(homes))), ("verify", tasks("verify", spec.partitions))]
     phases += [("components", tasks("components", 1)), ("write", tasks("write", len(homes)))]
     return phases
+
+
+register_stage_kind(StageKind("dedup_docs", DedupDocsSpec, frozenset({"minhash", "exact"}), dedup_docs_phases,
+                              described="`minhash`/`exact` (document dedup)"))

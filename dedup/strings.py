@@ -30,16 +30,18 @@ import pyarrow as pa
 import xxhash
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from cc_cleaner.dedup.common import PhaseTask, Timer, read_parts, split_rejected, write_part
-from cc_cleaner.dedup.minhash import covered_runs, kgram_hashes, token_spans
+from cc_cleaner.dedup.common import PhaseTask, Timer, read_parts, write_part
+from cc_cleaner.pipeline import layout
 from cc_cleaner.pipeline.engines import Resources
 from cc_cleaner.pipeline.shuffle import gather, scatter
+from cc_cleaner.pipeline.stages import Phases, StageKind, register_stage_kind
 from cc_cleaner.pipeline.stats import PartStats
+from cc_cleaner.pipeline.step import split_by_reasons
 from cc_cleaner.pipeline.store import Store
-from cc_cleaner.pipeline.text import sentence_units
+from cc_cleaner.pipeline.text import covered_runs, kgram_hashes, sentence_units, token_spans
 
 if TYPE_CHECKING:
-    from cc_cleaner.jobs.spec import Job
+    from cc_cleaner.pipeline.job import Job
 
 _DIGITS = re.compile(r"\d")
 _SPACE = re.compile(r"\s+")
@@ -89,10 +91,6 @@ class DedupStringsSpec(BaseModel):
             raise ValueError("give lines, substrings or both")
         return self
 
-    @property
-    def kind(self) -> str:
-        return "dedup_strings"
-
 
 def line_key(line: str) -> str:
     return _SPACE.sub(" ", _DIGITS.sub("0", line.lower())).strip()
@@ -134,7 +132,7 @@ class StringsTask(PhaseTask):
 
     def _sources(self, store: Store, after_lines: bool) -> Any:
         if after_lines:
-            files = tuple(store.path(f"{self.stage}/_lines/data/{p.rsplit('/', 1)[-1]}")
+            files = tuple(store.path(layout.data_file(_lines(self.stage), layout.part_of(p)))
                           for p in self.inputs[self.index])
             return read_parts(store, files)
         return read_parts(store, self.inputs[self.index])
@@ -163,14 +161,13 @@ class StringsTask(PhaseTask):
         keys, inv = np.unique(t["h"].to_numpy(), return_inverse=True)
         totals = np.bincount(inv, weights=t["n"].to_numpy()).astype(np.int64)
         frequent = keys[totals > self.spec.lines.max_repeats]
-        store.write_table(f"{self.stage}/_shuffle/frequent/p{self.index:05d}.parquet", pa.table({"h": frequent}),
-                          fast=True)
+        scatter(store, self.stage, "frequent", f"{self.index:05d}", pa.table({"h": frequent}),
+                np.zeros(len(frequent), np.uint64), 1)
 
     def _line_apply(self, store: Store) -> dict[str, int]:
-        parts = [store.read_table(r)["h"].to_numpy() for r in store.list(f"{self.stage}/_shuffle/frequent", ".parquet")]
-        frequent = set(np.concatenate(parts).tolist()) if parts else set()
+        frequent = set(gather(store, self.stage, "frequent", 0, pa.schema([("h", pa.uint64())]))["h"].to_pylist())
         final = self.spec.substrings is None
-        prefix = "" if final else "_lines/"
+        out_stage = self.stage if final else _lines(self.stage)
         for name, t in read_parts(store, self.inputs[self.index]):
             timer = Timer()
             texts, reasons, removed = [], [], 0
@@ -184,8 +181,9 @@ class StringsTask(PhaseTask):
                 reasons.append("empty_after_line_dedup" if not new else
                                "mostly_duplicate" if self._mostly_removed(text, new) else None)
             t2 = t.set_column(t.column_names.index("text"), "text", pa.array(texts, pa.string()))
-            kept_t, rej = split_rejected(t2, reasons, "dedup_lines")
-            write_part(store, f"{self.stage}/{prefix}".rstrip("/"), self.homes[self.index], name, t, kept_t, rej,
+            res = split_by_reasons(t2, "dedup_lines", reasons)
+            kept_t, rej = res.kept, res.rejected
+            write_part(store, out_stage, self.homes[self.index], name, t, kept_t, rej,
                        "dedup_lines", timer(), {"lines_removed": removed}, redact=self.redact_rejected)
         return {}
 
@@ -256,12 +254,15 @@ class StringsTask(PhaseTask):
                 reasons.append("empty_after_substring_dedup" if not new.strip() else
                                "mostly_duplicate" if mostly and not is_source else None)
             t2 = t.set_column(t.column_names.index("text"), "text", pa.array(texts, pa.string()))
-            kept, rej = split_rejected(t2, reasons, "dedup_substrings")
+            res = split_by_reasons(t2, "dedup_substrings", reasons)
+            kept, rej = res.kept, res.rejected
             earlier = _lines_rejected(store, self.stage, name) if self.spec.lines is not None else None
-            st = write_part(store, self.stage, self.homes[self.index], name, t, kept, rej, "dedup_substrings",
-                            timer(), counters, earlier, redact=self.redact_rejected)
+            after_lines = None
             if self.spec.lines is not None:
-                _prepend_lines_stats(store, self.stage, name, st)
+                def after_lines(st: PartStats, name: str = name) -> str:
+                    return _with_lines_stats(store, self.stage, name, st)
+            write_part(store, self.stage, self.homes[self.index], name, t, kept, rej, "dedup_substrings",
+                       timer(), counters, earlier, redact=self.redact_rejected, finish_stats=after_lines)
             docs += t.num_rows
         return {"docs_out": docs}
 
@@ -318,25 +319,28 @@ def cut_marked(text: str, marked: list[int], sources: list[int], sub: Substrings
     return "\n".join(out).strip(), len(removed), is_source
 
 
+def _lines(stage: str) -> str:
+    """Where the lines pass writes when a substrings pass follows it."""
+    return f"{stage}/_lines"
+
+
 def _lines_rejected(store: Store, stage: str, name: str) -> pa.Table | None:
-    rel = f"{stage}/_lines/rejected/{name}.parquet"
+    rel = layout.rejected_file(_lines(stage), name)
     return store.read_table(rel) if store.exists(rel) else None
 
 
-def _prepend_lines_stats(store: Store, stage: str, name: str, st: PartStats) -> None:
+def _with_lines_stats(store: Store, stage: str, name: str, st: PartStats) -> str:
     """One stats file per part for the stage: the lines step's counts first."""
-    lines = json.loads(store.read_text(f"{stage}/_lines/stats/{name}.json"))
+    lines = json.loads(store.read_text(layout.stats_file(_lines(stage), name)))
     final = json.loads(st.to_json())
     final["docs_in"], final["bytes_in"], final["in_by"] = lines["docs_in"], lines["bytes_in"], lines["in_by"]
     final["steps"] = lines["steps"] + final["steps"]
-    store.write_text(f"{stage}/stats/{name}.json", json.dumps(final, sort_keys=True, indent=1))
+    return json.dumps(final, sort_keys=True, indent=1)
 
 
-def dedup_strings_phases(job: Job, store: Store, index: int) -> list[tuple[str, Any]]:
-    from cc_cleaner.pipeline.runner import upstream_groups
-
+def dedup_strings_phases(job: Job, store: Store, index: int) -> Phases:
     spec: DedupStringsSpec = job.spec.stages[index]
-    groups = upstream_groups(store, job.spec.stages[index - 1].name)
+    groups = layout.upstream_groups(store, job.spec.stages[index - 1].name)
     homes, inputs = tuple(groups), tuple(tuple(v) for v in groups.values())
 
     def tasks(phase: str, n: int) -> Any:
@@ -352,3 +356,7 @@ def dedup_strings_phases(job: Job, store: Store, index: int) -> list[tuple[str, 
         phases += [("fingerprints", tasks("fingerprints", len(homes))), ("matches", tasks("matches", spec.partitions)),
                    ("substring_apply", tasks("substring_apply", len(homes)))]
     return phases
+
+
+register_stage_kind(StageKind("dedup_strings", DedupStringsSpec, frozenset({"lines", "substrings"}),
+                              dedup_strings_phases, described="`lines`/`substrings` (string dedup)"))

@@ -5,7 +5,7 @@ its options, or a solution or code prompt alone. Each item is indexed as those *
 (``filters.benchmarks``), and a document is contaminated by an item when it holds enough of
 any one unit. Text is compared as a reader would: lower case, punctuation and spacing ignored,
 full-width and other compatibility forms folded (NFKC), one-letter option labels and fill-in
-blanks dropped, Chinese/Japanese/Thai one token per character (``dedup.minhash.token_spans``).
+blanks dropped, Chinese/Japanese/Thai one token per character (``pipeline.text.token_spans``).
 
 Rules: a unit of at least ``n`` tokens is its ``n``-grams, and a document must hold at least
 ``min_overlap`` of them (and at least ``min(3, all)`` of them, so one chance 13-gram never
@@ -32,9 +32,9 @@ import numpy as np
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field
 
-from cc_cleaner.dedup.minhash import KGRAM_MUL, cut_token_runs, kgram_hashes, single_char_script, token_spans
 from cc_cleaner.filters.benchmarks import DEFAULT, Item, load_benchmark, load_file
 from cc_cleaner.pipeline.step import Metric, Step, StepConfig, StepResult, register, split_by_reasons
+from cc_cleaner.pipeline.text import KGRAM_MUL, cut_token_runs, kgram_hashes, single_char_script, token_spans
 
 SHIPPED_INDEX = Path(__file__).parent / "data" / "decontam_index.npz"
 FORMAT = 2

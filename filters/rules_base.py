@@ -11,10 +11,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import pyarrow as pa
-
 from cc_cleaner.pipeline.step import FilterStep, StepConfig
-from cc_cleaner.pipeline.text import script_language
+from cc_cleaner.pipeline.text import table_languages
 
 
 class RuleConfig(StepConfig):
@@ -37,9 +35,4 @@ class RuleFilter(FilterStep):
     def config_for(self, lang: str) -> Any:
         return self._by_lang.get(lang, self.config)
 
-    @staticmethod
-    def languages(table: pa.Table) -> list[str]:
-        """The ``lang`` column when language ID ran before, else a guess from the script."""
-        if "lang" in table.column_names:
-            return [lang or "und" for lang in table["lang"].to_pylist()]
-        return [script_language(t or "") for t in table["text"].to_pylist()]
+    languages = staticmethod(table_languages)

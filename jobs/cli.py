@@ -8,8 +8,9 @@ import sys
 import click
 
 from cc_cleaner.jobs.report import NotAnOutput, job_stages
-from cc_cleaner.jobs.spec import JobError, load_job
+from cc_cleaner.pipeline import layout
 from cc_cleaner.pipeline.engines import TaskFailed, get_engine
+from cc_cleaner.pipeline.job import JobError, load_job
 from cc_cleaner.pipeline.runner import JobStateError, StepSetupError, run_job
 from cc_cleaner.pipeline.store import Store
 
@@ -43,7 +44,7 @@ def run(job_file: str, output: str | None, engine_name: str, workers: int | None
         _fail(f"{job_file}: {e}".replace("\n", "; "))
     options = {"address": address} if engine_name == "ray" else {"master": master} if engine_name == "spark" else {}
     engine = get_engine(engine_name, workers, **options)
-    where = f", master {engine.spark.sparkContext.master}" if engine_name == "spark" else ""
+    where = f", {engine.where}" if engine.where else ""
     click.echo(f"engine: {engine.name}{where}, {engine.workers} workers", err=True)
     try:
         report = run_job(job, engine, restart_from=restart_from, progress=not quiet)
@@ -100,17 +101,16 @@ def status(out: str) -> None:
     except NotAnOutput as e:
         _fail(str(e))
     for name in names:
-        sdir = f"_state/{name}"
-        if not store.exists(f"{sdir}/phases.json"):
+        if not store.exists(layout.phases_file(name)):
             click.echo(f"{name:20s} not started")
             continue
-        state = "finished" if store.exists(f"{sdir}/_SUCCESS") else "running or stopped"
+        state = "finished" if store.exists(layout.success_file(name)) else "running or stopped"
         counts = []
-        for ph in json.loads(store.read_text(f"{sdir}/phases.json")):
+        for ph in json.loads(store.read_text(layout.phases_file(name))):
             done = sum(store.exists(m) for m in ph["tasks"])
             counts.append(f"{ph['phase']} {done}/{len(ph['tasks'])}")
-        parts = len(store.fs.glob(store.path(sdir, "parts", "*", "*.done")))
-        click.echo(f"{name:20s} tasks done: {', '.join(counts)}; {parts} parts  {state}")
+        parts = len(store.list(layout.stats_dir(name), ".json"))  # every stage kind writes one per part
+        click.echo(f"{name:20s} tasks done: {', '.join(counts)}; {parts} parts written  {state}")
 
 
 @main.command()

@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from cc_cleaner.pipeline import layout
 from cc_cleaner.pipeline.stats import merge
 from cc_cleaner.pipeline.store import Store
 
@@ -21,9 +22,9 @@ class NotAnOutput(Exception):
 
 def job_spec(store: Store) -> dict[str, Any]:
     """The job.yaml a run wrote into its output folder."""
-    if not store.exists("job.yaml"):
-        raise NotAnOutput(f"{store.url}: no job.yaml; not a cc-cleaner output folder")
-    return yaml.safe_load(store.read_text("job.yaml"))
+    if not store.exists(layout.JOB_FILE):
+        raise NotAnOutput(f"{store.url}: no {layout.JOB_FILE}; not a cc-cleaner output folder")
+    return yaml.safe_load(store.read_text(layout.JOB_FILE))
 
 
 def job_stages(store: Store) -> list[dict[str, Any]]:
@@ -31,11 +32,11 @@ def job_stages(store: Store) -> list[dict[str, Any]]:
 
 
 def load_stage_stats(store: Store, stage: str) -> dict[str, Any]:
-    parts = [json.loads(store.read_text(rel)) for rel in store.list(f"{stage}/stats", ".json")]
+    parts = [json.loads(store.read_text(rel)) for rel in store.list(layout.stats_dir(stage), ".json")]
     merged = merge(parts)
     merged["stage"] = stage
-    merged["started"] = store.exists(f"_state/{stage}/phases.json") or bool(parts)
-    merged["finished"] = store.exists(f"_state/{stage}/_SUCCESS")
+    merged["started"] = store.exists(layout.phases_file(stage)) or bool(parts)
+    merged["finished"] = store.exists(layout.success_file(stage))
     return merged
 
 
@@ -193,7 +194,7 @@ def sample_docs(out: str, step: str, reason: str | None = None, n: int = 5, kept
 
     store = Store(out)
     stage = step_stage(store, step)
-    files = store.list(f"{stage}/{'data' if kept else 'rejected'}", ".parquet")
+    files = store.list(layout.data_dir(stage) if kept else layout.rejected_dir(stage), ".parquet")
     best: list[tuple[int, str, str]] = []  # (key, id, file)
     for rel in files:
         with store.fs.open(store.path(rel), "rb") as f:

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from cc_cleaner.jobs.spec import Job
+from cc_cleaner.pipeline.job import Job
 
 TOKEN_FILE = Path.home() / ".ray" / "auth_token"
 

@@ -14,11 +14,18 @@ QUICKSTART = REPO / "jobs" / "examples" / "quickstart.yaml"
 sys.path.insert(0, str(Path(__file__).parent))
 
 
+# CI sets this (.ci/run): a test that needs the shared data then fails instead of skipping.
+REQUIRE_SHARED = os.environ.get("CC_CLEANER_REQUIRE_SHARED_DATA", "") not in ("", "0")
+
+
 def shared_path(*parts: str) -> Path:
-    """A path in ../shared/data; the test skips with the reason when it is absent."""
+    """A path in ../shared/data; the test skips with the reason when it is absent (fails in CI)."""
     p = SHARED.joinpath(*parts)
     if not p.exists():
-        pytest.skip(f"shared test data not found: {p} (set CC_CLEANER_SHARED_DATA to its folder)")
+        msg = f"shared test data not found: {p} (set CC_CLEANER_SHARED_DATA to its folder)"
+        if REQUIRE_SHARED:
+            pytest.fail(msg + "; CC_CLEANER_REQUIRE_SHARED_DATA is set")
+        pytest.skip(msg)
     return p
 
 

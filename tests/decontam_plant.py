@@ -12,8 +12,8 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from cc_cleaner.dedup.minhash import token_spans
 from cc_cleaner.filters.benchmarks import load_benchmark
+from cc_cleaner.pipeline.text import token_spans
 
 FORMS = {  # benchmark -> forms that apply
     "gsm8k": ["question", "solution", "reformatted"],

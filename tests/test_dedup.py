@@ -13,11 +13,11 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from cc_cleaner.dedup.minhash import Permutations, jaccard, shingle_hashes, signature, token_hashes
-from cc_cleaner.jobs.spec import parse_job
+from cc_cleaner.dedup.minhash import Permutations, jaccard, shingle_hashes, signature
 from cc_cleaner.pipeline.engines import get_engine
+from cc_cleaner.pipeline.job import parse_job
 from cc_cleaner.pipeline.runner import run_job
-from cc_cleaner.pipeline.text import words
+from cc_cleaner.pipeline.text import token_hashes, words
 
 from conftest import shared_path
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from cc_cleaner.jobs.spec import JobError, parse_job
+from cc_cleaner.pipeline.job import JobError, parse_job
 
 
 def job(**over):

@@ -13,8 +13,8 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from cc_cleaner.jobs.spec import parse_job
 from cc_cleaner.pipeline.engines import get_engine
+from cc_cleaner.pipeline.job import parse_job
 from cc_cleaner.pipeline.loader import ShardLoader
 from cc_cleaner.pipeline.runner import run_job
 from cc_cleaner.pipeline.tokenizer import TokenizerSpec, load_tokenizer
@@ -183,7 +183,7 @@ def test_torch_iterable_dataset(manifest: str):
 
 
 def test_bad_tokenizer_spec_is_a_clear_error(tmp_path: Path):
-    from cc_cleaner.jobs.spec import JobError
+    from cc_cleaner.pipeline.job import JobError
 
     job = {"name": "t", "output": "o", "input": {"format": "jsonl", "paths": ["x"]},
            "stages": [{"name": "a", "steps": []}, {"name": "t", "tokenizer": {"tiktoken": "x", "hf": "y"}}]}

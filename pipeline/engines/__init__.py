@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
@@ -26,6 +28,7 @@ class TaskFailed(RuntimeError):
 class Engine(Protocol):
     name: str
     workers: int
+    where: str  # the cluster or master it runs on, for the user ("" for the local engine)
 
     def run(self, tasks: Sequence[Any], fn: Callable[[Any], Any],
             on_done: Callable[[Any, Any], None] | None = None, resources: Resources | None = None) -> list[Any]:
@@ -49,6 +52,14 @@ def get_engine(name: str, workers: int | None = None, **options: Any) -> Engine:
 
         return SparkEngine(workers, **options)
     raise ValueError(f"unknown engine {name!r}; choose local, ray or spark")
+
+
+def export_sys_path() -> None:
+    """Give worker processes this interpreter's import path (PYTHONPATH), so that a local Ray or
+    Spark instance started from here can import what the driver can, a user's steps included."""
+    paths = [p for p in sys.path if p and os.path.isdir(p)]
+    old = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    os.environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(old + paths))
 
 
 def describe(task: Any) -> str:

@@ -25,6 +25,7 @@ class LocalEngine:
 
     def __init__(self, workers: int | None = None, max_attempts: int = 3) -> None:
         self.workers = max(1, workers or os.cpu_count() or 1)
+        self.where = ""
         self.max_attempts = max_attempts
         self._pool: ProcessPoolExecutor | None = None
 

@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from cc_cleaner.pipeline.engines import Resources, TaskFailed, describe
+from cc_cleaner.pipeline.engines import Resources, TaskFailed, describe, export_sys_path
 
 
 def _call(fn: Callable[[Any], Any], task: Any) -> Any:
@@ -21,25 +21,22 @@ def _call(fn: Callable[[Any], Any], task: Any) -> Any:
 class RayEngine:
     name = "ray"
 
-    def __init__(self, workers: int | None = None, address: str | None = None, max_attempts: int = 3,
-                 cpus_per_task: float = 1.0, memory_per_task: int | None = None) -> None:
+    def __init__(self, workers: int | None = None, address: str | None = None, max_attempts: int = 3) -> None:
         import ray
 
         self._owned = False
         if not ray.is_initialized():
             if address in (None, "local"):
+                export_sys_path()
                 ray.init(address="local", num_cpus=workers or os.cpu_count(), include_dashboard=False,
                          log_to_driver=False, configure_logging=False)
             else:
                 ray.init(address=address, log_to_driver=False)
             self._owned = True
         self.workers = int(ray.cluster_resources().get("CPU", 1))
+        self.where = f"address {address}" if address not in (None, "local") else "a local instance"
         self.max_attempts = max_attempts
-        opts: dict[str, Any] = {"num_cpus": cpus_per_task, "max_retries": max_attempts - 1,
-                                "retry_exceptions": True}
-        if memory_per_task:
-            opts["memory"] = memory_per_task
-        self._remote = ray.remote(**opts)(_call)
+        self._remote = ray.remote(num_cpus=1, max_retries=max_attempts - 1, retry_exceptions=True)(_call)
 
     def run(self, tasks: Sequence[Any], fn: Callable[[Any], Any],
             on_done: Callable[[Any, Any], None] | None = None, resources: Resources | None = None) -> list[Any]:

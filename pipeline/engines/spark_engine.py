@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from cc_cleaner.pipeline.engines import Resources, TaskFailed, describe
+from cc_cleaner.pipeline.engines import Resources, TaskFailed, describe, export_sys_path
 
 
 class TaskError(RuntimeError):
@@ -48,6 +48,7 @@ class SparkEngine:
         else:
             if active is not None:
                 active.stop()
+            export_sys_path()
             n = workers or os.cpu_count() or 1
             builder = SparkSession.builder
             if master is not None or not _submitted():
@@ -59,6 +60,7 @@ class SparkEngine:
                           .getOrCreate())
             self.spark.sparkContext.setLogLevel("ERROR")
         self.workers = self.spark.sparkContext.defaultParallelism
+        self.where = f"master {self.spark.sparkContext.master}"
         self.max_attempts = max_attempts
 
     def run(self, tasks: Sequence[Any], fn: Callable[[Any], Any],

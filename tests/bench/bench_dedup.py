@@ -30,8 +30,8 @@ import pyarrow as pa  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 
 from cc_cleaner.dedup.minhash import Permutations, jaccard, shingle_hashes, signature  # noqa: E402
-from cc_cleaner.jobs.spec import parse_job  # noqa: E402
 from cc_cleaner.pipeline.engines import get_engine  # noqa: E402
+from cc_cleaner.pipeline.job import parse_job  # noqa: E402
 from cc_cleaner.pipeline.runner import run_job  # noqa: E402
 from cc_cleaner.pipeline.text import tokens  # noqa: E402
 

@@ -26,8 +26,8 @@ sys.path.insert(0, str(HERE))
 
 from bench_extract import trafilatura_eval  # noqa: E402
 
-from cc_cleaner.jobs.spec import parse_job  # noqa: E402
 from cc_cleaner.pipeline.engines import get_engine  # noqa: E402
+from cc_cleaner.pipeline.job import parse_job  # noqa: E402
 from cc_cleaner.pipeline.runner import run_job  # noqa: E402
 
 from conftest import QUICKSTART, SHARED  # noqa: E402

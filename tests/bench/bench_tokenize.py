@@ -30,9 +30,9 @@ import pyarrow as pa  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 import trafilatura  # noqa: E402
 
-from cc_cleaner.jobs.spec import parse_job  # noqa: E402
 from cc_cleaner.pipeline.decode import decode_payload  # noqa: E402
 from cc_cleaner.pipeline.engines import get_engine  # noqa: E402
+from cc_cleaner.pipeline.job import parse_job  # noqa: E402
 from cc_cleaner.pipeline.loader import ShardLoader  # noqa: E402
 from cc_cleaner.pipeline.runner import run_job  # noqa: E402
 from cc_cleaner.pipeline.tokenizer import TokenizerSpec, load_tokenizer  # noqa: E402

@@ -1,4 +1,4 @@
-"""Map tasks: read one input shard, run the fused chain of steps part by part, write atomically.
+"""The map stage: a chain of steps fused into one pass per input shard, written part by part.
 
 A task's input is cut into *parts* of ``part_records`` input records. Each part's outputs
 (data, rejected, errors, stats) are renamed into place and then a part marker is written, so a
@@ -8,21 +8,66 @@ input, so a resumed run writes exactly the files of an uninterrupted one.
 
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from cc_cleaner.pipeline.readers import InputConfig, ReadError, Skip, read_file
-from cc_cleaner.pipeline.redact import redact_table
+from cc_cleaner.pipeline import layout
+from cc_cleaner.pipeline.engines import Resources
+from cc_cleaner.pipeline.readers import InputConfig, ReadError, Skip, expand_paths, read_file
+from cc_cleaner.pipeline.schema import make_doc_id
+from cc_cleaner.pipeline.stages import Phases, StageKind, register_stage_kind
 from cc_cleaner.pipeline.stats import PartStats, StepStats, breakdown, doc_bytes
-from cc_cleaner.pipeline.step import StepContext, get_step
+from cc_cleaner.pipeline.step import StepContext, get_step, step_class
 from cc_cleaner.pipeline.store import Store
+
+if TYPE_CHECKING:
+    from cc_cleaner.pipeline.job import Job
+
+STAGE_NAME = r"^[a-z0-9][a-z0-9_-]*$"
+
+
+class MapStageSpec(BaseModel):
+    """A chain of steps fused into one pass per input shard."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=STAGE_NAME)
+    steps: list[dict[str, Any]] = []  # none: the stage only reads its input into Parquet
+    part_records: int = Field(default=2000, gt=0)  # input records per checkpointed part
+    resources: Resources = Resources()
+
+    @field_validator("steps", mode="before")
+    @classmethod
+    def _steps(cls, steps: Any) -> Any:
+        if not isinstance(steps, list):
+            return steps
+        out = []
+        for i, item in enumerate(steps):
+            if isinstance(item, str):
+                item = {item: {}}
+            if not isinstance(item, dict) or len(item) != 1:
+                raise ValueError(f"steps.{i}: each step is one mapping 'name: {{config}}'")
+            (name, cfg), = item.items()
+            try:
+                cls_ = step_class(name)
+            except KeyError as e:
+                raise ValueError(f"steps.{i}: {e.args[0]}") from None
+            try:
+                model = cls_.Config.model_validate(cfg or {})
+            except ValidationError as e:
+                lines = [f"steps.{i}.{name}.{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors()]
+                raise ValueError("; ".join(lines)) from None
+            out.append({name: model.model_dump(mode="json")})
+        return out
 
 
 @dataclass(frozen=True)
@@ -40,7 +85,7 @@ class MapTask:
 
     @property
     def marker(self) -> str:
-        return task_marker(self.stage, self.task_id)
+        return layout.task_marker(self.stage, "tasks", self.task_id)
 
     def run(self) -> dict[str, int]:
         return run_map_task(self)
@@ -59,27 +104,19 @@ class Part:
     records: int = 0
 
 
-def part_marker(stage: str, task_id: str, index: int) -> str:
-    return f"_state/{stage}/parts/{task_id}/p{index:05d}.done"
-
-
-def task_marker(stage: str, task_id: str) -> str:
-    return f"_state/{stage}/tasks/{task_id}.done"
-
-
 def run_map_task(task: MapTask) -> dict[str, int]:
     store = Store(task.output)
     steps = [get_step(name, cfg, task.ctx) for name, cfg in task.steps]
     result = Counter()
     for part in iter_parts(iter_inputs(task), task.part_records):
-        if store.exists(part_marker(task.stage, task.task_id, part.index)):
+        if store.exists(layout.part_marker(task.stage, task.task_id, part.index)):
             result["parts_skipped"] += 1
             continue
         stats = process_part(task, store, steps, part)
         result["parts"] += 1
         result["docs_in"] += stats.docs_in
         result["docs_out"] += stats.docs_out
-    store.write_text(task_marker(task.stage, task.task_id), "")
+    store.write_text(task.marker, "")
     return dict(result)
 
 
@@ -169,14 +206,56 @@ def process_part(task: MapTask, store: Store, steps: list, part: Part) -> PartSt
         stats.steps.append(s)
     stats.docs_out, stats.bytes_out, stats.out_by = table.num_rows, doc_bytes(table), breakdown(table)
 
-    name = f"{task.task_id}-p{part.index:05d}"
-    store.write_table(f"{task.stage}/data/{name}.parquet", table)
-    if rejected:
-        rej = pa.concat_tables(rejected, promote_options="default")
-        store.write_table(f"{task.stage}/rejected/{name}.parquet", redact_table(rej) if task.redact_rejected else rej)
-    if part.errors:
-        store.write_text(f"{task.stage}/errors/{name}.jsonl", "".join(e.to_json() + "\n" for e in part.errors))
     stats.seconds = time.perf_counter() - t_start
-    store.write_text(f"{task.stage}/stats/{name}.json", stats.to_json())
-    store.write_text(part_marker(task.stage, task.task_id, part.index), "")
+    layout.write_part(store, task.stage, layout.part_name(task.task_id, part.index), stats, kept=table,
+                      rejected=rejected, errors=[e.to_json() for e in part.errors], redact=task.redact_rejected,
+                      marker=layout.part_marker(task.stage, task.task_id, part.index))
     return stats
+
+
+def task_id_for(path: str) -> str:
+    base = path.rstrip("/").rsplit("/", 1)[-1]
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "_", base.split(".")[0])[:40] or "input"
+    return f"{slug}-{make_doc_id(path)[:8]}"
+
+
+def plan_map_tasks(job: Job, store: Store, index: int) -> list[MapTask]:
+    spec = job.spec
+    stage = spec.stages[index]
+    steps = tuple((name, cfg) for item in stage.steps for name, cfg in item.items())
+    ctx = StepContext(seed=spec.seed, stage=stage.name, base_dir=job.base_dir)
+    common: dict[str, Any] = {"output": job.output, "stage": stage.name, "source": spec.input.source or spec.name,
+                              "steps": steps, "ctx": ctx, "part_records": stage.part_records,
+                              "redact_rejected": spec.redact_rejected}
+    if index == 0:
+        paths = expand_paths(list(spec.input.paths))
+        if not paths:
+            raise FileNotFoundError(f"input.paths matched no files: {', '.join(spec.input.paths)}")
+        return [MapTask(task_id=task_id_for(p), inputs=(p,), input_cfg=spec.input, **common) for p in paths]
+    groups = layout.upstream_groups(store, spec.stages[index - 1].name)
+    return [MapTask(task_id=tid, inputs=tuple(files), input_cfg=None, **common) for tid, files in groups.items()]
+
+
+class StepSetupError(RuntimeError):
+    """A step cannot start (missing file, bad model); found in the driver before any task runs."""
+
+
+def preflight(task: MapTask) -> None:
+    for name, cfg in task.steps:
+        try:
+            get_step(name, cfg, task.ctx)
+        except Exception as e:
+            raise StepSetupError(f"stage {task.stage!r} step {name!r} cannot start: {type(e).__name__}: {e}") from e
+
+
+def map_phases(job: Job, store: Store, index: int) -> Phases:
+    def plan() -> list[MapTask]:
+        tasks = plan_map_tasks(job, store, index)
+        if tasks:
+            preflight(tasks[0])
+        return tasks
+    return [("map", plan)]
+
+
+register_stage_kind(StageKind("map", MapStageSpec, frozenset({"steps", "part_records"}), map_phases, first=True,
+                              described="`steps` (map)"))

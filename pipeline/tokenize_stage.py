@@ -29,13 +29,33 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import xxhash
+from pydantic import BaseModel, ConfigDict, Field
 
+from cc_cleaner.pipeline import layout
+from cc_cleaner.pipeline.engines import Resources
+from cc_cleaner.pipeline.shuffle import gather, scatter
+from cc_cleaner.pipeline.stages import Phases, StageKind, register_stage_kind
 from cc_cleaner.pipeline.stats import PartStats, StepStats, breakdown, text_bytes
 from cc_cleaner.pipeline.store import PARQUET_OPTS, Store
 from cc_cleaner.pipeline.tokenizer import TokenizerSpec, load_tokenizer
 
 if TYPE_CHECKING:
-    from cc_cleaner.jobs.spec import Job
+    from cc_cleaner.pipeline.job import Job
+
+
+class TokenizeStageSpec(BaseModel):
+    """Tokenize, globally shuffle (seeded) and write Parquet shards with a manifest."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    tokenizer: TokenizerSpec
+    shard_tokens: int = Field(default=100_000_000, gt=0)  # target tokens per shard file
+    buckets: int | None = Field(default=None, gt=0)  # shuffle buckets; default: about one per shard
+    row_group_tokens: int = Field(default=1_000_000, gt=0)
+    batch_docs: int = Field(default=1000, gt=0)
+    resources: Resources = Resources()
+
 
 SHARD_SCHEMA = pa.schema([
     pa.field("doc_id", pa.string()),
@@ -45,10 +65,10 @@ SHARD_SCHEMA = pa.schema([
 ])
 
 
-def bucket_of(ids: list[str], seed: int, stage: str, buckets: int) -> np.ndarray:
+def doc_keys(ids: list[str], seed: int, stage: str) -> np.ndarray:
+    """A document's bucket key: xxh64 of the seed, the stage and its id (uint64)."""
     prefix = f"{seed}:{stage}:".encode()
-    return np.fromiter((xxhash.xxh64_intdigest(prefix + i.encode()) % buckets for i in ids), dtype=np.int64,
-                       count=len(ids))
+    return np.fromiter((xxhash.xxh64_intdigest(prefix + i.encode()) for i in ids), dtype=np.uint64, count=len(ids))
 
 
 @dataclass(frozen=True)
@@ -65,7 +85,7 @@ class ScatterTask:
 
     @property
     def marker(self) -> str:
-        return f"_state/{self.stage}/scatter/{self.task_id}.done"
+        return layout.task_marker(self.stage, "scatter", self.task_id)
 
     def describe(self) -> str:
         return f"stage {self.stage!r} scatter task {self.task_id} (input: {self.inputs[0]} ...)"
@@ -76,7 +96,7 @@ class ScatterTask:
         docs = 0
         for path in self.inputs:
             t0 = time.perf_counter()
-            name = path.rsplit("/", 1)[-1].removesuffix(".parquet")
+            name = layout.part_of(path)
             with store.fs.open(path, "rb") as f:
                 pf = pq.ParquetFile(f)
                 table = pf.read(columns=[c for c in ("id", "source", "text", "lang") if c in pf.schema_arrow.names])
@@ -88,10 +108,8 @@ class ScatterTask:
                 pieces.append(pa.table([batch["id"], batch["source"],
                                         pa.array(np.diff(offsets).astype(np.int32)), ids], schema=SHARD_SCHEMA))
             rows = (pa.concat_tables(pieces) if pieces else SHARD_SCHEMA.empty_table()).combine_chunks()
-            bucket = bucket_of(rows["doc_id"].to_pylist(), self.seed, self.stage, self.buckets)
-            for b in np.unique(bucket):
-                part = rows.filter(pa.array(bucket == b))
-                store.write_table(f"{self.stage}/_shuffle/b{int(b):05d}/{name}.parquet", part, fast=True)
+            scatter(store, self.stage, "tokens", name, rows, doc_keys(rows["doc_id"].to_pylist(), self.seed, self.stage),
+                    self.buckets)
             by = breakdown(table)
             st = PartStats(self.stage, self.task_id, 0, docs_in=rows.num_rows, docs_out=rows.num_rows,
                            bytes_in=text_bytes(table), in_by=by, out_by=by)
@@ -101,7 +119,7 @@ class ScatterTask:
                                       bytes_in=st.bytes_in, bytes_out=st.bytes_in,
                                       counters={"tokens": st.tokens_out, **tokens_by_lang(table, rows)}))
             st.seconds = time.perf_counter() - t0
-            store.write_text(f"{self.stage}/stats/{name}.json", st.to_json())
+            layout.write_part(store, self.stage, name, st)
             docs += rows.num_rows
         store.write_text(self.marker, "")
         return {"docs_in": docs, "docs_out": docs}
@@ -128,17 +146,19 @@ class BucketTask:
 
     @property
     def marker(self) -> str:
-        return f"_state/{self.stage}/shards/b{self.bucket:05d}.done"
+        return layout.task_marker(self.stage, "shards", f"b{self.bucket:05d}")
 
     def describe(self) -> str:
         return f"stage {self.stage!r} shard task for bucket {self.bucket}"
 
+    @staticmethod
+    def info_file(stage: str, bucket: int) -> str:
+        return f"{layout.shuffle_dir(stage, 'info', bucket)}.json"
+
     def run(self) -> dict[str, int]:
         store = Store(self.output)
-        files = store.list(f"{self.stage}/_shuffle/b{self.bucket:05d}", ".parquet")
-        tables = [store.read_table(rel) for rel in files]
         # One chunk: take() on a chunked list column is several times slower.
-        rows = (pa.concat_tables(tables) if tables else SHARD_SCHEMA.empty_table()).combine_chunks()
+        rows = gather(store, self.stage, "tokens", self.bucket, SHARD_SCHEMA)
         rng = np.random.default_rng([self.seed, zlib.crc32(self.stage.encode()), self.bucket])
         rows = rows.take(pa.array(rng.permutation(rows.num_rows)))
         cum = np.cumsum(rows["n_tokens"].to_numpy())
@@ -156,7 +176,7 @@ class BucketTask:
                            "tokens": int(pc.sum(shard["n_tokens"]).as_py() or 0),
                            "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()})
             start, k = end, k + 1
-        store.write_text(f"{self.stage}/_shuffle/info/b{self.bucket:05d}.json", json.dumps(shards))
+        store.write_text(self.info_file(self.stage, self.bucket), json.dumps(shards))
         store.write_text(self.marker, "")
         return {}  # documents were counted by the scatter phase
 
@@ -179,7 +199,7 @@ class ManifestTask:
 
     @property
     def marker(self) -> str:
-        return f"_state/{self.stage}/manifest/manifest.done"
+        return layout.task_marker(self.stage, "manifest", "manifest")
 
     def describe(self) -> str:
         return f"stage {self.stage!r} manifest"
@@ -188,7 +208,7 @@ class ManifestTask:
         store = Store(self.output)
         shards = []
         for b in range(self.buckets):
-            rel = f"{self.stage}/_shuffle/info/b{b:05d}.json"
+            rel = BucketTask.info_file(self.stage, b)
             if store.exists(rel):
                 shards += json.loads(store.read_text(rel))
         manifest = {"format": "cc-cleaner-shards/1", **self.info, "buckets": self.buckets,
@@ -214,11 +234,9 @@ def estimated_buckets(store: Store, files: list[str], shard_tokens: int) -> int:
     return max(1, min(10_000, math.ceil(text_bytes / 4 / shard_tokens)))
 
 
-def tokenize_phases(job: Job, store: Store, index: int) -> list[tuple[str, Any]]:
-    from cc_cleaner.pipeline.runner import upstream_groups
-
+def tokenize_phases(job: Job, store: Store, index: int) -> Phases:
     stage = job.spec.stages[index]
-    groups = upstream_groups(store, job.spec.stages[index - 1].name)
+    groups = layout.upstream_groups(store, job.spec.stages[index - 1].name)
     files = [f for fs in groups.values() for f in fs]
     buckets = stage.buckets or estimated_buckets(store, files, stage.shard_tokens)
 
@@ -240,3 +258,7 @@ def tokenize_phases(job: Job, store: Store, index: int) -> list[tuple[str, Any]]
         return [ManifestTask(job.output, stage.name, buckets, info)]
 
     return [("scatter", scatter), ("shards", shards), ("manifest", manifest)]
+
+
+register_stage_kind(StageKind("tokenize", TokenizeStageSpec, frozenset({"tokenizer"}), tokenize_phases,
+                              described="`tokenizer` (tokenize)"))
