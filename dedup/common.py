@@ -42,7 +42,7 @@ def write_part(store: Store, stage: str, task: str, name: str, docs_in: pa.Table
                    bytes_out=doc_bytes(kept), seconds=seconds, in_by=breakdown(docs_in), out_by=breakdown(kept))
     step_st = StepStats(step, docs_in=st.docs_in, docs_out=st.docs_out, bytes_in=st.bytes_in,
                         bytes_out=st.bytes_out, seconds=seconds, counters=counters or {})
-    step_st.add_rejected(rejected)
+    step_st.set_rejected(rejected)
     st.steps.append(step_st)
     layout.write_part(store, stage, name, finish_stats(st) if finish_stats else st, kept=kept,
                       rejected=[rejected] if earlier_rejected is None else [earlier_rejected, rejected],

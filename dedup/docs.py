@@ -184,7 +184,8 @@ class DedupTask(PhaseTask):
         if direct.num_rows:
             scatter(store, self.stage, "edges", f"c{self.index:05d}", direct,
                     np.zeros(direct.num_rows, np.uint64), 1)
-        if not verify:
+        if not verify:  # the report still says how many candidate pairs were taken unverified
+            self._count_pairs(store, int((kinds == "minhash").sum()), 0)
             return
         cand = edges.filter(pa.array(kinds == "minhash"))
         if not cand.num_rows:
@@ -234,10 +235,13 @@ class DedupTask(PhaseTask):
         keep = [jaccard(sets[a], sets[b]) >= th for a, b in zip(pairs["a"].to_pylist(), pairs["b"].to_pylist(),
                                                                  strict=True)]
         kept = pairs.filter(pa.array(keep))
-        store.write_text(f"{layout.shuffle_dir(self.stage, 'verified', 0)}/{self.index:05d}.json",
-                         json.dumps({"candidates": pairs.num_rows, "verified": kept.num_rows}))
+        self._count_pairs(store, pairs.num_rows, kept.num_rows)
         if kept.num_rows:
             scatter(store, self.stage, "edges", f"v{self.index:05d}", kept, np.zeros(kept.num_rows, np.uint64), 1)
+
+    def _count_pairs(self, store: Store, candidates: int, verified: int) -> None:
+        store.write_text(f"{layout.shuffle_dir(self.stage, 'verified', 0)}/{self.index:05d}.json",
+                         json.dumps({"candidates": candidates, "verified": verified}))
 
     # -- 4 ----------------------------------------------------------------------------------
     def _components(self, store: Store) -> None:

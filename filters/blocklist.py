@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 from pydantic import Field
 
-from cc_cleaner.pipeline.step import Evaluation, FilterStep, Metric, StepConfig, register
+from cc_cleaner.pipeline.step import Evaluation, FilterStep, Histogram, StepConfig, register
 
 DATA = Path(__file__).parent / "data"
 
@@ -97,8 +97,8 @@ class WordBlocklist(FilterStep):
             parts.append("(?:" + "|".join(unspaced) + ")")
         self.pattern = re.compile("|".join(parts), re.I) if parts else None
 
-    def metrics(self) -> list[Metric]:
-        return [Metric("blocklist_words", list(range(0, 11)) + [1e9], self.config.min_distinct_matches)]
+    def histograms(self) -> list[Histogram]:
+        return [Histogram("blocklist_words", list(range(0, 11)) + [1e9], self.config.min_distinct_matches)]
 
     def evaluate(self, table: pa.Table) -> Evaluation:
         hits = []

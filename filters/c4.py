@@ -15,8 +15,8 @@ import re
 import numpy as np
 import pyarrow as pa
 
-from cc_cleaner.filters.rules_base import RuleConfig, RuleFilter
-from cc_cleaner.pipeline.step import Evaluation, Metric, register
+from cc_cleaner.filters.rules_base import Bound, RuleConfig, RuleFilter
+from cc_cleaner.pipeline.step import Evaluation, Histogram, register
 from cc_cleaner.pipeline.text import TERMINAL_PUNCT, words
 
 _CITATION = re.compile(r"\[\d*\]|\[edit\]|\[citation needed\]", re.I)
@@ -44,9 +44,8 @@ class C4(RuleFilter):
     config: C4Config
     language_defaults = {"zh": {"policy_substrings": [*POLICY, "使用条款", "隐私政策", "cookie政策"]}}
 
-    def metrics(self) -> list[Metric]:
-        return [Metric("c4_removed_line_ratio", [i / 50 for i in range(51)]),
-                Metric("c4_sentences", list(range(0, 21)) + [1e9], self.config.min_sentences)]
+    bounds = (Bound("min_sentences", "c4_sentences", "too_few_sentences", (*range(0, 21), 1e9)),)
+    free_histograms = (Histogram("c4_removed_line_ratio", [i / 50 for i in range(51)]),)
 
     def evaluate(self, table: pa.Table) -> Evaluation:
         texts, ratios, sentences, reasons = [], [], [], []
@@ -63,8 +62,8 @@ class C4(RuleFilter):
                 reason = "curly_bracket"
             elif not new.strip():
                 reason = "no_lines_left"
-            elif c.min_sentences is not None and n_sent < c.min_sentences:
-                reason = "too_few_sentences"
+            else:
+                reason = self.judge({"c4_sentences": n_sent}, c)
             texts.append(text if reason else new)
             ratios.append(removed / max(1, n_lines))
             sentences.append(n_sent)

@@ -33,7 +33,7 @@ import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field
 
 from cc_cleaner.filters.benchmarks import DEFAULT, Item, load_benchmark, load_file
-from cc_cleaner.pipeline.step import Metric, Step, StepConfig, StepResult, register, split_by_reasons
+from cc_cleaner.pipeline.step import Evaluation, FilterStep, Histogram, StepConfig, register
 from cc_cleaner.pipeline.text import KGRAM_MUL, cut_token_runs, kgram_hashes, single_char_script, token_spans
 
 SHIPPED_INDEX = Path(__file__).parent / "data" / "decontam_index.npz"
@@ -335,7 +335,7 @@ def load_index(c: DecontaminateConfig, resolve: Any) -> ContaminationIndex:
 
 
 @register
-class Decontaminate(Step):
+class Decontaminate(FilterStep):
     """Adds ``contamination`` (the matched ``benchmark:item`` ids) and ``contamination_span`` (the
     matched text); drops or cuts per ``action``."""
 
@@ -346,10 +346,10 @@ class Decontaminate(Step):
     def setup(self) -> None:
         self.index = load_index(self.config, self.ctx.resolve)
 
-    def metrics(self) -> list[Metric]:
-        return [Metric("contamination_items", list(range(0, 6)) + [1e9], 1)]
+    def histograms(self) -> list[Histogram]:
+        return [Histogram("contamination_items", list(range(0, 6)) + [1e9], 1)]
 
-    def process(self, table: pa.Table) -> StepResult:
+    def evaluate(self, table: pa.Table) -> Evaluation:
         c, idx = self.config, self.index
         texts, hits, spans, reasons = [], [], [], []
         counters: dict[str, int] = {f"max:indexed:{b}": n for b, n in idx.indexed.items()}
@@ -375,11 +375,10 @@ class Decontaminate(Step):
                 new = cut_runs(text, starts, ends, merged)
                 texts.append(new if new.strip() else text)
                 reasons.append(None if new.strip() else "benchmark_contamination")
-        table = table.set_column(table.column_names.index("text"), "text", pa.array(texts, pa.string()))
-        table = table.append_column("contamination", pa.array(hits, pa.list_(pa.string())))
-        table = table.append_column("contamination_items", pa.array([len(h) for h in hits], pa.int32()))
-        table = table.append_column("contamination_span", pa.array(spans, pa.string()))
-        return split_by_reasons(table, self.name, reasons, counters)
+        return Evaluation({"text": pa.array(texts, pa.string()),
+                           "contamination": pa.array(hits, pa.list_(pa.string())),
+                           "contamination_items": pa.array([len(h) for h in hits], pa.int32()),
+                           "contamination_span": pa.array(spans, pa.string())}, reasons, counters)
 
 
 def cut_runs(text: str, starts: np.ndarray, ends: np.ndarray, runs: list[tuple[int, int]]) -> str:

@@ -8,7 +8,7 @@ from typing import Literal
 import pyarrow as pa
 from pydantic import Field
 
-from cc_cleaner.pipeline.step import Metric, Step, StepConfig, StepResult, register, split_by_reasons
+from cc_cleaner.pipeline.step import Histogram, Step, StepConfig, StepResult, register, split_by_reasons
 
 
 class ExtractConfig(StepConfig):
@@ -46,8 +46,8 @@ class Extract(Step):
             include_tables=self.config.include_tables, include_comments=False, deduplicate=False,
         )
 
-    def metrics(self) -> list[Metric]:
-        return [Metric("extract_ratio", [i / 50 for i in range(51)])]
+    def histograms(self) -> list[Histogram]:
+        return [Histogram("extract_ratio", [i / 50 for i in range(51)])]
 
     def process(self, table: pa.Table) -> StepResult:
         if "html" not in table.column_names:

@@ -15,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from cc_cleaner.filters.rules_base import RuleConfig, RuleFilter
-from cc_cleaner.pipeline.step import Evaluation, Metric, register
+from cc_cleaner.filters.rules_base import Bound, RuleConfig, RuleFilter
+from cc_cleaner.pipeline.step import Evaluation, register
 from cc_cleaner.pipeline.text import TERMINAL_PUNCT, words
 
 
@@ -28,6 +28,9 @@ class FineWebConfig(RuleConfig):
     max_newlines_per_word: float | None = 0.3
 
 
+_RATIO = tuple(i / 50 for i in range(51))
+
+
 @register
 class FineWeb(RuleFilter):
     name = "fineweb"
@@ -35,33 +38,25 @@ class FineWeb(RuleFilter):
     config: FineWebConfig
     language_defaults = {"zh": {"short_line_chars": 15}, "ja": {"short_line_chars": 15}}
 
-    def metrics(self) -> list[Metric]:
-        e = [i / 50 for i in range(51)]
-        c = self.config
-        return [Metric("fineweb_terminal_punct_line_ratio", e, c.min_terminal_punct_line_ratio),
-                Metric("fineweb_short_line_ratio", e, c.max_short_line_ratio),
-                Metric("fineweb_duplicate_line_char_ratio", [i / 200 for i in range(51)],
-                       c.max_duplicate_line_char_ratio),
-                Metric("fineweb_newlines_per_word", e, c.max_newlines_per_word)]
+    bounds = (
+        Bound("min_terminal_punct_line_ratio", "fineweb_terminal_punct_line_ratio", "few_lines_end_in_punctuation",
+              _RATIO),
+        Bound("max_short_line_ratio", "fineweb_short_line_ratio", "too_many_short_lines", _RATIO),
+        Bound("max_duplicate_line_char_ratio", "fineweb_duplicate_line_char_ratio", "duplicate_line_chars",
+              tuple(i / 200 for i in range(51))),
+        Bound("max_newlines_per_word", "fineweb_newlines_per_word", "too_many_newlines", _RATIO),
+    )
 
     def evaluate(self, table: pa.Table) -> Evaluation:
-        names = ("fineweb_terminal_punct_line_ratio", "fineweb_short_line_ratio",
-                 "fineweb_duplicate_line_char_ratio", "fineweb_newlines_per_word")
+        names = [b.column for b in self.bounds]  # fineweb_metrics returns them in this order
         cols: dict[str, list[float]] = {k: [] for k in names}
         reasons: list[str | None] = []
         for text, lang in zip(table["text"].to_pylist(), self.languages(table), strict=True):
             c = self.config_for(lang)
-            vals = fineweb_metrics(text, c.short_line_chars)
-            for k, v in zip(names, vals, strict=True):
+            m = dict(zip(names, fineweb_metrics(text, c.short_line_chars), strict=True))
+            for k, v in m.items():
                 cols[k].append(v)
-            punct, short, dup, nl = vals
-            checks = [(c.min_terminal_punct_line_ratio is not None and punct < c.min_terminal_punct_line_ratio,
-                       "few_lines_end_in_punctuation"),
-                      (c.max_short_line_ratio is not None and short > c.max_short_line_ratio, "too_many_short_lines"),
-                      (c.max_duplicate_line_char_ratio is not None and dup > c.max_duplicate_line_char_ratio,
-                       "duplicate_line_chars"),
-                      (c.max_newlines_per_word is not None and nl > c.max_newlines_per_word, "too_many_newlines")]
-            reasons.append(next((r for failed, r in checks if failed), None))
+            reasons.append(self.judge(m, c))
         return Evaluation({k: pa.array(np.array(v, dtype=np.float32)) for k, v in cols.items()}, reasons)
 
 

@@ -15,8 +15,8 @@ from collections import Counter
 import numpy as np
 import pyarrow as pa
 
-from cc_cleaner.filters.rules_base import RuleConfig, RuleFilter
-from cc_cleaner.pipeline.step import Evaluation, Metric, register
+from cc_cleaner.filters.rules_base import Bound, RuleConfig, RuleFilter
+from cc_cleaner.pipeline.step import Evaluation, register
 from cc_cleaner.pipeline.text import words
 
 _BULLETS = ("•", "●", "◦", "‣", "▪", "-", "*", "·", "–")
@@ -48,46 +48,31 @@ class GopherQuality(RuleFilter):
                          "ja": {**_CHAR_LANG, "stop_words": _JA_STOP},
                          "th": {**_CHAR_LANG, "stop_words": _TH_STOP, "min_stop_words": None}}
 
-    def metrics(self) -> list[Metric]:
-        c = self.config
-        return [Metric("gopher_words", [0, 25, 50, 100, 200, 400, 800, 1600, 3200, 6400, 12800, 1e5, 1e9], c.min_words),
-                Metric("gopher_mean_word_length", [i / 2 for i in range(0, 31)], c.min_mean_word_length),
-                Metric("gopher_symbol_ratio", [i / 100 for i in range(0, 51)], c.max_symbol_to_word_ratio),
-                Metric("gopher_alphabetic_ratio", [i / 50 for i in range(0, 51)], c.min_alphabetic_word_ratio),
-                Metric("gopher_stop_words", list(range(0, 21)) + [1e9], c.min_stop_words)]
+    bounds = (
+        Bound("min_words", "gopher_words", "too_few_words",
+              (0, 25, 50, 100, 200, 400, 800, 1600, 3200, 6400, 12800, 1e5, 1e9)),
+        Bound("max_words", "gopher_words", "too_many_words"),
+        Bound("min_mean_word_length", "gopher_mean_word_length", "mean_word_length_too_short",
+              tuple(i / 2 for i in range(0, 31))),
+        Bound("max_mean_word_length", "gopher_mean_word_length", "mean_word_length_too_long"),
+        Bound("max_symbol_to_word_ratio", "gopher_symbol_ratio", "too_many_symbols", tuple(i / 100 for i in range(51))),
+        Bound("max_bullet_line_ratio", "gopher_bullet_ratio", "too_many_bullet_lines"),
+        Bound("max_ellipsis_line_ratio", "gopher_ellipsis_ratio", "too_many_ellipsis_lines"),
+        Bound("min_alphabetic_word_ratio", "gopher_alphabetic_ratio", "too_few_alphabetic_words",
+              tuple(i / 50 for i in range(51))),
+        Bound("min_stop_words", "gopher_stop_words", "too_few_stop_words", (*range(0, 21), 1e9)),
+    )
 
     def evaluate(self, table: pa.Table) -> Evaluation:
         rows = []
         reasons: list[str | None] = []
         for text, lang in zip(table["text"].to_pylist(), self.languages(table), strict=True):
-            m = gopher_quality_metrics(text, self.config_for(lang).stop_words)
+            c = self.config_for(lang)
+            m = {f"gopher_{k}": v for k, v in gopher_quality_metrics(text, c.stop_words).items()}
             rows.append(m)
-            reasons.append(self._reason(m, self.config_for(lang)))
-        cols = {f"gopher_{k}": pa.array(np.array([r[k] for r in rows], dtype=np.float32))
-                for k in ("words", "mean_word_length", "symbol_ratio", "bullet_ratio", "ellipsis_ratio",
-                          "alphabetic_ratio", "stop_words")}
+            reasons.append(self.judge(m, c))
+        cols = {k: pa.array(np.array([r[k] for r in rows], dtype=np.float32)) for k in rows[0]} if rows else {}
         return Evaluation(cols, reasons)
-
-    @staticmethod
-    def _reason(m: dict[str, float], c: GopherQualityConfig) -> str | None:
-        checks = [
-            (c.min_words is not None and m["words"] < c.min_words, "too_few_words"),
-            (c.max_words is not None and m["words"] > c.max_words, "too_many_words"),
-            (c.min_mean_word_length is not None and m["mean_word_length"] < c.min_mean_word_length,
-             "mean_word_length_too_short"),
-            (c.max_mean_word_length is not None and m["mean_word_length"] > c.max_mean_word_length,
-             "mean_word_length_too_long"),
-            (c.max_symbol_to_word_ratio is not None and m["symbol_ratio"] > c.max_symbol_to_word_ratio,
-             "too_many_symbols"),
-            (c.max_bullet_line_ratio is not None and m["bullet_ratio"] > c.max_bullet_line_ratio,
-             "too_many_bullet_lines"),
-            (c.max_ellipsis_line_ratio is not None and m["ellipsis_ratio"] > c.max_ellipsis_line_ratio,
-             "too_many_ellipsis_lines"),
-            (c.min_alphabetic_word_ratio is not None and m["alphabetic_ratio"] < c.min_alphabetic_word_ratio,
-             "too_few_alphabetic_words"),
-            (c.min_stop_words is not None and m["stop_words"] < c.min_stop_words, "too_few_stop_words"),
-        ]
-        return next((reason for failed, reason in checks if failed), None)
 
 
 _HAS_LETTER = re.compile(r"[^\W\d_]")
@@ -130,6 +115,10 @@ _CHAR_NGRAMS = {"max_top_ngram_char_ratio": {4: 0.20, 6: 0.18, 8: 0.16},
                 "max_duplicate_ngram_char_ratio": {10: 0.25, 13: 0.22, 16: 0.20, 19: 0.18, 22: 0.16, 25: 0.15}}
 
 
+_RATIO = tuple(i / 50 for i in range(51))
+_EXCESS = tuple(i / 25 for i in range(51))
+
+
 @register
 class GopherRepetition(RuleFilter):
     name = "gopher_repetition"
@@ -137,25 +126,27 @@ class GopherRepetition(RuleFilter):
     config: GopherRepetitionConfig
     language_defaults = {"zh": _CHAR_NGRAMS, "ja": _CHAR_NGRAMS, "th": _CHAR_NGRAMS}
 
-    def metrics(self) -> list[Metric]:
-        edges = [i / 50 for i in range(51)]
-        c = self.config
-        return [Metric("rep_duplicate_line_ratio", edges, c.max_duplicate_line_ratio),
-                Metric("rep_duplicate_paragraph_char_ratio", edges, c.max_duplicate_paragraph_char_ratio),
-                Metric("rep_top_ngram_excess", [i / 25 for i in range(0, 51)], 1.0),
-                Metric("rep_duplicate_ngram_excess", [i / 25 for i in range(0, 51)], 1.0)]
+    bounds = (
+        Bound("max_duplicate_line_ratio", "rep_duplicate_line_ratio", "duplicate_lines", _RATIO),
+        Bound("max_duplicate_paragraph_ratio", "rep_duplicate_paragraph_ratio", "duplicate_paragraphs"),
+        Bound("max_duplicate_line_char_ratio", "rep_duplicate_line_char_ratio", "duplicate_line_chars"),
+        Bound("max_duplicate_paragraph_char_ratio", "rep_duplicate_paragraph_char_ratio", "duplicate_paragraph_chars",
+              _RATIO),
+        # The n-gram metrics are already the worst value / limit over the configured sizes.
+        Bound("max_top_ngram_char_ratio", "rep_top_ngram_excess", "top_ngram_repeated", _EXCESS, relative=True),
+        Bound("max_duplicate_ngram_char_ratio", "rep_duplicate_ngram_excess", "duplicate_ngrams", _EXCESS,
+              relative=True),
+    )
 
     def evaluate(self, table: pa.Table) -> Evaluation:
-        cols: dict[str, list[float]] = {k: [] for k in (
-            "rep_duplicate_line_ratio", "rep_duplicate_paragraph_ratio", "rep_duplicate_line_char_ratio",
-            "rep_duplicate_paragraph_char_ratio", "rep_top_ngram_excess", "rep_duplicate_ngram_excess")}
+        cols: dict[str, list[float]] = {b.column: [] for b in self.bounds}
         reasons: list[str | None] = []
         for text, lang in zip(table["text"].to_pylist(), self.languages(table), strict=True):
             c = self.config_for(lang)
             m = repetition_metrics(text, c)
             for k in cols:
                 cols[k].append(m[k])
-            reasons.append(_repetition_reason(m, c))
+            reasons.append(self.judge(m, c))
         return Evaluation({k: pa.array(np.array(v, dtype=np.float32)) for k, v in cols.items()}, reasons)
 
 
@@ -225,15 +216,3 @@ def ngram_excess(ws: list[str], top: dict[int, float], dup: dict[int, float]) ->
                     covered = np.cumsum(d)[:-1] > 0
                     dup_excess = max(dup_excess, int(lens[covered].sum()) / total / dup[n])
     return top_excess, dup_excess
-
-
-def _repetition_reason(m: dict[str, float], c: GopherRepetitionConfig) -> str | None:
-    checks = [
-        (c.max_duplicate_line_ratio, m["rep_duplicate_line_ratio"], "duplicate_lines"),
-        (c.max_duplicate_paragraph_ratio, m["rep_duplicate_paragraph_ratio"], "duplicate_paragraphs"),
-        (c.max_duplicate_line_char_ratio, m["rep_duplicate_line_char_ratio"], "duplicate_line_chars"),
-        (c.max_duplicate_paragraph_char_ratio, m["rep_duplicate_paragraph_char_ratio"], "duplicate_paragraph_chars"),
-        (1.0, m["rep_top_ngram_excess"], "top_ngram_repeated"),
-        (1.0, m["rep_duplicate_ngram_excess"], "duplicate_ngrams"),
-    ]
-    return next((reason for limit, value, reason in checks if limit is not None and value > limit), None)

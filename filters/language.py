@@ -7,7 +7,7 @@ import pyarrow as pa
 from pydantic import Field
 
 from cc_cleaner.filters.fasttext_models import lid_model_path, load_model, predict
-from cc_cleaner.pipeline.step import Evaluation, FilterStep, Metric, StepConfig, register
+from cc_cleaner.pipeline.step import Evaluation, FilterStep, Histogram, StepConfig, register
 
 
 class LanguageConfig(StepConfig):
@@ -29,9 +29,9 @@ class Language(FilterStep):
         path = self.ctx.resolve(self.config.model) if self.config.model else lid_model_path()
         self.model = load_model(path)
 
-    def metrics(self) -> list[Metric]:
+    def histograms(self) -> list[Histogram]:
         th = self.config.min_score if isinstance(self.config.min_score, float) else None
-        return [Metric("lang_score", [i / 50 for i in range(51)], th)]
+        return [Histogram("lang_score", [i / 50 for i in range(51)], th)]
 
     def min_score_for(self, lang: str) -> float:
         ms = self.config.min_score

@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 
 from cc_cleaner.filters.pii_context import plausible
-from cc_cleaner.pipeline.step import Metric, Step, StepConfig, StepResult, register, split_by_reasons
+from cc_cleaner.pipeline.step import Evaluation, FilterStep, Histogram, StepConfig, register
 
 ENTITIES = {  # our name -> presidio entity type
     "EMAIL": "EMAIL_ADDRESS", "PHONE": "PHONE_NUMBER", "IP": "IP_ADDRESS", "CREDIT_CARD": "CREDIT_CARD",
@@ -114,7 +114,7 @@ def build_analyzer(entities: list[str]) -> Any:
 
 
 @register
-class Pii(Step):
+class Pii(FilterStep):
     """Replaces PII spans; adds ``pii_count``; counts per entity type in the stats."""
 
     name = "pii"
@@ -141,8 +141,8 @@ class Pii(Step):
                     seed + x.encode()).hexdigest()[:12] + ">"})
         self.operators = ops
 
-    def metrics(self) -> list[Metric]:
-        return [Metric("pii_count", list(range(0, 11)) + [20, 50, 1e9], self.config.drop_over)]
+    def histograms(self) -> list[Histogram]:
+        return [Histogram("pii_count", list(range(0, 11)) + [20, 50, 1e9], self.config.drop_over)]
 
     def candidate(self, text: str) -> bool:
         """False when the prefilter shows the text cannot hold any entity."""
@@ -158,7 +158,7 @@ class Pii(Step):
             return found
         return [r for r in found if plausible(r.entity_type, text, r.start, r.end)]
 
-    def process(self, table: pa.Table) -> StepResult:
+    def evaluate(self, table: pa.Table) -> Evaluation:
         texts, counts, reasons = [], [], []
         counters: dict[str, int] = {}
         analyzed = 0
@@ -179,6 +179,5 @@ class Pii(Step):
             over = self.config.drop_over is not None and counts[-1] > self.config.drop_over
             reasons.append("too_much_pii" if over else None)
         counters["docs_analyzed"] = analyzed
-        table = table.set_column(table.column_names.index("text"), "text", pa.array(texts, pa.string()))
-        table = table.append_column("pii_count", pa.array(np.array(counts, dtype=np.int32)))
-        return split_by_reasons(table, self.name, reasons, counters)
+        return Evaluation({"text": pa.array(texts, pa.string()), "pii_count": pa.array(np.array(counts, dtype=np.int32))},
+                          reasons, counters)

@@ -14,7 +14,7 @@ import pyarrow as pa
 from pydantic import Field, model_validator
 
 from cc_cleaner.filters.fasttext_models import load_model
-from cc_cleaner.pipeline.step import Evaluation, FilterStep, Metric, StepConfig, register
+from cc_cleaner.pipeline.step import Evaluation, FilterStep, Histogram, StepConfig, register
 from cc_cleaner.pipeline.text import tokens
 
 DEFAULT_MODEL = str(Path(__file__).parent / "data" / "quality_web_article.ftz")
@@ -59,9 +59,9 @@ class QualityModel(FilterStep):
         if self.label not in self.model.get_labels():
             raise ValueError(f"{path}: no label {self.label!r} (labels: {self.model.get_labels()})")
 
-    def metrics(self) -> list[Metric]:
+    def histograms(self) -> list[Histogram]:
         th = self.config.min_score if self.config.top_fraction is None else None
-        return [Metric("quality_score", [i / 50 for i in range(51)], th if th is not None else 0.5)]
+        return [Histogram("quality_score", [i / 50 for i in range(51)], th if th is not None else 0.5)]
 
     def scores(self, texts: list[str]) -> np.ndarray:
         labels, probs = self.model.predict([fasttext_line(t) for t in texts], k=-1)  # list input: numpy-2 safe

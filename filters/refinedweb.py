@@ -16,8 +16,8 @@ import re
 import numpy as np
 import pyarrow as pa
 
-from cc_cleaner.filters.rules_base import RuleConfig, RuleFilter
-from cc_cleaner.pipeline.step import Evaluation, Metric, register
+from cc_cleaner.filters.rules_base import Bound, RuleConfig, RuleFilter
+from cc_cleaner.pipeline.step import Evaluation, register
 from cc_cleaner.pipeline.text import words
 
 _COUNTER = re.compile(
@@ -51,9 +51,8 @@ class RefinedWeb(RuleFilter):
     language_defaults = {"zh": {"min_line_words": 3, "short_line_words": 20},
                          "ja": {"min_line_words": 3, "short_line_words": 20}}
 
-    def metrics(self) -> list[Metric]:
-        return [Metric("refinedweb_removed_word_ratio", [i / 100 for i in range(0, 51)] + [1.0],
-                       self.config.max_removed_word_ratio)]
+    bounds = (Bound("max_removed_word_ratio", "refinedweb_removed_word_ratio", "too_many_corrected_lines",
+                    (*(i / 100 for i in range(51)), 1.0)),)
 
     def evaluate(self, table: pa.Table) -> Evaluation:
         texts, ratios, reasons = [], [], []
@@ -74,8 +73,7 @@ class RefinedWeb(RuleFilter):
                 else:
                     kept.append(line)
             ratio = removed_words / max(1, total_words)
-            reason = "no_lines_left" if not kept else (
-                "too_many_corrected_lines" if ratio > c.max_removed_word_ratio else None)
+            reason = "no_lines_left" if not kept else self.judge({"refinedweb_removed_word_ratio": ratio}, c)
             texts.append(text if reason else "\n".join(kept))
             ratios.append(ratio)
             reasons.append(reason)

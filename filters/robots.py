@@ -23,14 +23,14 @@ by host range and run one job per range.
 from __future__ import annotations
 
 import re
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
 
 import pyarrow as pa
 from protego import Protego
 
-from cc_cleaner.pipeline.readers import expand_paths
+from cc_cleaner.pipeline.readers import InputConfig, ReadError, WarcReader, expand_paths
 from cc_cleaner.pipeline.step import Evaluation, FilterStep, StepConfig, register
 
 KNOWN_KEYS = {"user-agent", "allow", "disallow", "sitemap", "crawl-delay", "request-rate", "host"}
@@ -98,9 +98,13 @@ def decode_body(raw: bytes) -> str:
 Entry = tuple[int, str, str, str]  # (status, body, fetch time, redirect location)
 
 
-def load_table(paths: list[str]) -> dict[str, Entry]:
-    """origin -> (status, body, fetch time, location); the latest capture of an origin wins."""
+def load_table(paths: list[str], errors: Counter | None = None) -> dict[str, Entry]:
+    """origin -> (status, body, fetch time, location); the latest capture of an origin wins.
+
+    Unreadable records and files are counted per kind in ``errors`` (the captures around them
+    still load)."""
     table: dict[str, Entry] = {}
+    errors = Counter() if errors is None else errors
 
     def put(org: str | None, status: int, body: str, when: str, location: str = "") -> None:
         if org and (org not in table or when >= table[org][2]):
@@ -112,8 +116,12 @@ def load_table(paths: list[str]) -> dict[str, Entry]:
             import pyarrow.json as pj
             import pyarrow.parquet as pq
 
-            with fsspec.open(path, "rb", compression="infer") as f:
-                t = pq.read_table(f) if path.endswith(".parquet") else pj.read_json(f)
+            try:
+                with fsspec.open(path, "rb", compression="infer") as f:
+                    t = pq.read_table(f) if path.endswith(".parquet") else pj.read_json(f)
+            except (OSError, ValueError, pa.ArrowException) as e:
+                errors[f"unreadable_file:{type(e).__name__}"] += 1
+                continue
             for r in t.to_pylist():
                 body = r.get("body") or ""
                 if isinstance(body, bytes):
@@ -125,23 +133,28 @@ def load_table(paths: list[str]) -> dict[str, Entry]:
                     for scheme in ("http", "https"):
                         put(origin(f"{scheme}://{r.get('host') or ''}"), *args)
         else:
-            _load_warc(path, put)
+            _load_warc(path, put, errors)
     return table
 
 
-def _load_warc(path: str, put: Any) -> None:
-    import fsspec
-    from warcio.archiveiterator import ArchiveIterator
-
-    with fsspec.open(path, "rb") as f:
-        for rec in ArchiveIterator(f, arc2warc=True):
-            uri = rec.rec_headers.get_header("WARC-Target-URI") or ""
-            if rec.rec_type != "response" or urlsplit(uri).path != "/robots.txt":
-                continue
+def _load_warc(path: str, put: Any, errors: Counter) -> None:
+    """robots.txt responses of a WARC, read by the pipeline's reader (corrupt records skipped)."""
+    for item in WarcReader(path, InputConfig(format="warc", paths=[path]), "").records():
+        if isinstance(item, ReadError):
+            errors[item.error] += 1
+            continue
+        rec = item[0]
+        uri = rec.rec_headers.get_header("WARC-Target-URI") or ""
+        if rec.rec_type != "response" or urlsplit(uri).path != "/robots.txt":
+            continue
+        try:
             status = int((rec.http_headers.get_statuscode() if rec.http_headers else "") or 0)
-            body = decode_body(rec.content_stream().read(1 << 20))
-            location = (rec.http_headers.get_header("Location") or "") if rec.http_headers else ""
-            put(origin(uri), status, body, rec.rec_headers.get_header("WARC-Date") or "", urljoin(uri, location))
+        except ValueError:
+            errors["malformed_http"] += 1
+            continue
+        body = decode_body(rec.content_stream().read(1 << 20))
+        location = (rec.http_headers.get_header("Location") or "") if rec.http_headers else ""
+        put(origin(uri), status, body, rec.rec_headers.get_header("WARC-Date") or "", urljoin(uri, location))
 
 
 @register
@@ -154,7 +167,8 @@ class Robots(FilterStep):
 
     def setup(self) -> None:
         paths = [self.config.table] if isinstance(self.config.table, str) else list(self.config.table)
-        self.table = load_table([self.ctx.resolve(p) for p in paths])
+        self.table_errors: Counter = Counter()
+        self.table = load_table([self.ctx.resolve(p) for p in paths], self.table_errors)
         if not self.table:
             raise ValueError(f"robots table {paths} holds no robots.txt capture")
         self.agents = list(dict.fromkeys(self.config.agents + self.config.extra_agents))
@@ -212,7 +226,8 @@ class Robots(FilterStep):
 
     def evaluate(self, table: pa.Table) -> Evaluation:
         out, reasons = [], []
-        counters: dict[str, int] = {}
+        # The same per part: the max across parts is what the table held (pipeline.stats.merge).
+        counters: dict[str, int] = {f"max:table_errors:{k}": v for k, v in self.table_errors.items()}
         for url in table["url"].to_pylist():
             bad, how = self._disallowed(url)
             if how != "origin":  # no capture of this origin: say how it was decided

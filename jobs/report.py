@@ -160,6 +160,7 @@ def format_text(report: dict[str, Any]) -> str:
     for prefix, title in (("entity", "PII found per type"), ("agent", "robots.txt drops per agent"),
                           ("capture", "robots.txt: documents whose origin had no capture, decided by"),
                           ("benchmark", "contaminated documents per benchmark"),
+                          ("max:table_errors", "robots.txt table records that could not be read"),
                           ("max:indexed", "benchmark items indexed")):
         for where, counts in counters_with(prefix, report["stages"]).items():
             say(f"{title} ({where}): {_by(counts)}")

@@ -21,9 +21,9 @@ import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from cc_cleaner.pipeline import layout
+from cc_cleaner.pipeline.documents import make_doc_id
 from cc_cleaner.pipeline.engines import Resources
 from cc_cleaner.pipeline.readers import InputConfig, ReadError, Skip, expand_paths, read_file
-from cc_cleaner.pipeline.schema import make_doc_id
 from cc_cleaner.pipeline.stages import Phases, StageKind, register_stage_kind
 from cc_cleaner.pipeline.stats import PartStats, StepStats, breakdown, doc_bytes
 from cc_cleaner.pipeline.step import StepContext, get_step, step_class
@@ -196,8 +196,8 @@ def process_part(task: MapTask, store: Store, steps: list, part: Part) -> PartSt
             s.counters = dict(res.counters)
             if res.rejected.num_rows:
                 rejected.append(res.rejected)
-                s.add_rejected(res.rejected)
-            for m in step.metrics():
+                s.set_rejected(res.rejected)
+            for m in step.histograms():
                 values = [t[m.column].to_numpy(zero_copy_only=False) for t in (res.kept, res.rejected)
                           if m.column in t.column_names]
                 if values:

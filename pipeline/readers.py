@@ -24,7 +24,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
 from cc_cleaner.pipeline.decode import UndecodableError, decode_payload, looks_binary
-from cc_cleaner.pipeline.schema import make_doc_id
+from cc_cleaner.pipeline.documents import make_doc_id
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 
@@ -100,6 +100,13 @@ class WarcReader:
         self.wet = cfg.format == "wet"
 
     def read(self) -> Iterator[Item | Skip]:
+        for rec in self.records():
+            yield rec if isinstance(rec, ReadError) else self._record(*rec)
+
+    def records(self) -> Iterator[tuple[Any, int] | ReadError]:
+        """Every readable record with its byte offset, and a ReadError where one could not be read
+        (the reader resynchronises at the next gzip member or WARC header). A record must be
+        consumed before the next is asked for."""
         with fsspec.open(self.path, "rb") as f:
             head = f.read(2)
             gz = head == b"\x1f\x8b"
@@ -112,7 +119,7 @@ class WarcReader:
                     for rec in it:
                         offset = it.offset  # absolute; get_record_offset() would consume the record
                         n_done += 1
-                        yield self._record(rec, offset)
+                        yield rec, offset
                     start = None
                 except (ArchiveLoadFailed, OSError, EOFError, zlib.error, ValueError) as e:
                     if gz and "non-chunked gzip" in str(e):
@@ -123,7 +130,7 @@ class WarcReader:
                     yield ReadError(self.path, "corrupt_record", _msg(e), offset=offset)
                     start = _resync(f, offset + 1, gz)
 
-    def _read_whole_gzip(self, skip: int) -> Iterator[Item | Skip]:
+    def _read_whole_gzip(self, skip: int) -> Iterator[tuple[Any, int] | ReadError]:
         with fsspec.open(self.path, "rb") as raw, gzip.GzipFile(fileobj=raw) as f:
             it = ArchiveIterator(f, arc2warc=True, check_digests=False)
             offset = 0
@@ -131,7 +138,7 @@ class WarcReader:
                 for i, rec in enumerate(it):
                     offset = it.offset
                     if i >= skip:
-                        yield self._record(rec, offset)
+                        yield rec, offset
             except (ArchiveLoadFailed, OSError, EOFError, zlib.error, ValueError) as e:
                 yield ReadError(self.path, "corrupt_gzip", _msg(e) + " (offset in decompressed stream)",
                                 offset=offset)

@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 import xxhash
 
 from cc_cleaner.pipeline.redact import redact
-from cc_cleaner.pipeline.step import Metric
+from cc_cleaner.pipeline.step import Histogram
 
 SAMPLES_PER_REASON = 5
 SAMPLE_TEXT_CHARS = 800
@@ -103,8 +103,8 @@ class StepStats:
     counters: dict[str, int] = field(default_factory=dict)
     hists: dict[str, dict[str, Any]] = field(default_factory=dict)
 
-    def add_rejected(self, rejected: pa.Table) -> None:
-        """Drops per reason, language and source, and deterministic samples per reason (once per part)."""
+    def set_rejected(self, rejected: pa.Table) -> None:
+        """Set the drops per reason, language and source and the samples per reason from a part's rejected rows."""
         if rejected.num_rows == 0:
             return
         self.drops = dict(Counter(rejected["reason"].to_pylist()))
@@ -112,7 +112,7 @@ class StepStats:
         self.samples = {reason: _sample_rows(rejected.filter(pc.equal(rejected["reason"], reason)),
                                              SAMPLES_PER_REASON) for reason in sorted(self.drops)}
 
-    def add_hist(self, metric: Metric, values: np.ndarray) -> None:
+    def add_hist(self, metric: Histogram, values: np.ndarray) -> None:
         values = values[~np.isnan(values)] if values.dtype.kind == "f" else values
         edges = np.asarray(metric.edges, dtype=np.float64)
         # Values beyond the edges land in the first/last bin, so nothing goes uncounted.

@@ -17,8 +17,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict
 
+from cc_cleaner.pipeline.documents import with_reason
 from cc_cleaner.pipeline.plugins import import_object, load_plugins
-from cc_cleaner.pipeline.schema import with_reason
 
 
 class StepConfig(BaseModel):
@@ -40,7 +40,7 @@ class StepContext:
 
 
 @dataclass
-class Metric:
+class Histogram:
     """A histogram that a step fills from one of its columns; edges are fixed so parts merge."""
 
     column: str
@@ -68,7 +68,7 @@ class Step:
     def setup(self) -> None:
         """Load models and files. Called once per worker process, before the first batch."""
 
-    def metrics(self) -> list[Metric]:
+    def histograms(self) -> list[Histogram]:
         return []
 
     def process(self, table: pa.Table) -> StepResult:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import posixpath
 import uuid
-from collections.abc import Iterator
 
 import fsspec
 import pyarrow as pa
@@ -68,9 +67,6 @@ class Store:
             if not name.startswith(".") and name.endswith(suffix):
                 out.append(posixpath.join(folder, name))
         return sorted(out)
-
-    def iter_lines(self, rel: str) -> Iterator[str]:
-        yield from self.read_text(rel).splitlines()
 
     def remove(self, rel: str) -> None:
         p = self.path(rel)

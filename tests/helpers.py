@@ -70,6 +70,18 @@ def always_die(x: int) -> int:
     os._exit(9)
 
 
+def die_on_negative(x: float) -> float:
+    """Kills its worker for a negative input; other inputs sleep a moment (so that they are in
+    flight when the worker dies) and come back squared."""
+    import time
+
+    if x < 0:
+        time.sleep(0.3)
+        os._exit(9)
+    time.sleep(0.2)
+    return x * x
+
+
 def sleep_span(x: float) -> tuple[float, float]:
     """(start, end) of a short sleep: tells how many tasks ran at once."""
     import time

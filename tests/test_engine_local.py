@@ -35,14 +35,19 @@ def test_failing_task_stops_with_its_input_named():
 
 
 def test_task_that_always_kills_its_worker_fails_alone():
-    from helpers import always_die
+    """Tasks in flight beside a task that kills its worker are re-run and not charged; only the
+    killer is named, after its own attempts."""
+    from helpers import die_on_negative
 
     eng = LocalEngine(2, max_attempts=2)
+    done: list[float] = []
     try:
-        with pytest.raises(TaskFailed, match="its worker process died"):
-            eng.run([1], always_die)
+        with pytest.raises(TaskFailed, match=r"^\S*-1\S* failed 2 attempts: its worker process died"):
+            eng.run([1.0, -1.0, 2.0, 3.0, 4.0, 5.0], die_on_negative, lambda t, r: done.append(t))
     finally:
         eng.close()
+    # 1.0 ran beside the killer (done, or in flight when the worker died and then re-run alone).
+    assert 1.0 in done and -1.0 not in done
 
 
 def _max_overlap(spans: list[tuple[float, float]]) -> int:

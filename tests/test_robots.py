@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import tarfile
+from collections import Counter
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -35,9 +36,10 @@ def test_google_allow_cases():
                                  "GoogleOnly_LineTooLong#5", "ID_LineSyntax_Line#3"}
 
 
-def test_real_robots_files_parse_without_crash():
+def test_real_robots_files_parse_and_decide():
     path = shared_path("robots_txt", "protego_real_robots", "robots_txt_files.tar.gz")
-    n = 0
+    n = blocked_all = 0
+    verdicts: Counter = Counter()
     with tarfile.open(path) as tar:
         for member in tar:
             if not member.isfile():
@@ -45,9 +47,15 @@ def test_real_robots_files_parse_without_crash():
             body = tar.extractfile(member).read().decode("utf-8", "replace")
             rp = parse_robots(body)
             for agent in ("*", "GPTBot", "CCBot"):
-                assert rp.can_fetch(f"https://{member.name}/some/page.html", agent) in (True, False)
+                verdicts[agent] += not rp.can_fetch(f"https://{member.name}/", agent)
             n += 1
+            # A file that disallows "/" for every agent must block the root for an unlisted agent.
+            if normalize_robots(body).strip() == "user-agent: *\ndisallow: /":
+                blocked_all += 1
+                assert not rp.can_fetch(f"https://{member.name}/", "SomeBot")
     assert n >= 4000
+    # (72 block the root for every crawler; 97 for CCBot, which some files name on its own.)
+    assert 0 < verdicts["*"] < verdicts["CCBot"] < n // 10 and blocked_all >= 1
 
 
 def test_normalize_keeps_groups_open_and_cuts_agent_tokens():

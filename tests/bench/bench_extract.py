@@ -22,9 +22,9 @@ sys.path.insert(0, str(HERE.parent))
 
 import pyarrow.parquet as pq  # noqa: E402
 
+from cc_cleaner.pipeline.documents import make_doc_id  # noqa: E402
 from cc_cleaner.pipeline.engines import get_engine  # noqa: E402
 from cc_cleaner.pipeline.job import parse_job  # noqa: E402
-from cc_cleaner.pipeline.schema import make_doc_id  # noqa: E402
 
 from conftest import SHARED  # noqa: E402
 from extraction_eval import Page, article_benchmark, mean_f1, wcxb  # noqa: E402

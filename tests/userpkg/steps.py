@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyarrow as pa
 from pydantic import Field
 
-from cc_cleaner.pipeline.step import Evaluation, FilterStep, Metric, StepConfig
+from cc_cleaner.pipeline.step import Evaluation, FilterStep, Histogram, StepConfig
 
 
 class TitleCaseConfig(StepConfig):
@@ -18,8 +18,8 @@ class TitleCaseRatio(FilterStep):
     name = "title_case_ratio"
     Config = TitleCaseConfig
 
-    def metrics(self) -> list[Metric]:
-        return [Metric("title_case_ratio", [i / 10 for i in range(11)], self.config.max_ratio)]
+    def histograms(self) -> list[Histogram]:
+        return [Histogram("title_case_ratio", [i / 10 for i in range(11)], self.config.max_ratio)]
 
     def evaluate(self, table: pa.Table) -> Evaluation:
         ratios = []

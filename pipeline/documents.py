@@ -1,7 +1,9 @@
-"""The document schema shared by every stage.
+"""What every document carries across stages.
 
-Documents travel as ``pyarrow.Table`` batches. The core columns are always present;
-steps add their own columns (``lang``, ``quality_score``, ...).
+Documents travel as ``pyarrow.Table`` batches with the columns ``id``, ``text``, ``url`` and
+``source`` (the readers write them) plus the columns steps add (``lang``, ``quality_score``, ...).
+``id`` is derived from the source record, never a position, so it survives every stage; a
+dropped document also carries the ``step`` and ``reason`` that dropped it.
 """
 
 from __future__ import annotations
@@ -9,14 +11,6 @@ from __future__ import annotations
 import hashlib
 
 import pyarrow as pa
-
-CORE_FIELDS = [
-    pa.field("id", pa.string(), nullable=False),
-    pa.field("text", pa.string()),
-    pa.field("url", pa.string()),
-    pa.field("source", pa.string()),
-]
-CORE_COLUMNS = [f.name for f in CORE_FIELDS]
 
 # Columns of the rejected/ output besides the document's own columns.
 REJECT_FIELDS = [pa.field("step", pa.string()), pa.field("reason", pa.string())]
@@ -32,10 +26,6 @@ def make_doc_id(*parts: str) -> str:
         h.update(p.encode("utf-8", "surrogatepass"))
         h.update(b"\x1f")
     return h.hexdigest()
-
-
-def empty_table(schema: pa.Schema) -> pa.Table:
-    return schema.empty_table()
 
 
 def with_reason(table: pa.Table, step: str, reasons: pa.Array | list[str]) -> pa.Table:

@@ -1,0 +1,149 @@
+"""Unit tests of the pieces every stage relies on: the shuffle, stats merging, connected
+components, winnowing, token-run cuts, the output layout and Store on a non-local filesystem."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from cc_cleaner.dedup.docs import EDGE, components
+from cc_cleaner.dedup.strings import winnow
+from cc_cleaner.pipeline import layout
+from cc_cleaner.pipeline.shuffle import gather, scatter
+from cc_cleaner.pipeline.stats import PartStats, StepStats, merge
+from cc_cleaner.pipeline.step import Histogram
+from cc_cleaner.pipeline.store import Store
+from cc_cleaner.pipeline.text import covered_runs, cut_token_runs, token_spans
+
+
+@pytest.fixture(params=["file", "memory"])
+def store(request, tmp_path) -> Store:
+    """A Store on the local disk and one on fsspec's in-memory filesystem (as on s3:// or gs://)."""
+    if request.param == "file":
+        return Store(str(tmp_path / "out"))
+    return Store(f"memory://cc-test-{uuid.uuid4().hex[:8]}")
+
+
+def test_shuffle_partitions_every_row_once_in_producer_order(store):
+    t1 = pa.table({"k": pa.array([5, 1, 8, 3, 12], pa.uint64()), "v": ["a", "b", "c", "d", "e"]})
+    t2 = pa.table({"k": pa.array([4, 7], pa.uint64()), "v": ["f", "g"]})
+    scatter(store, "st", "x", "p2", t2, t2["k"].to_numpy(), 4)  # written first, read second: name order
+    scatter(store, "st", "x", "p1", t1, t1["k"].to_numpy(), 4)
+    got = {p: gather(store, "st", "x", p, t1.schema)["v"].to_pylist() for p in range(4)}
+    assert got == {0: ["c", "e", "f"], 1: ["a", "b"], 2: [], 3: ["d", "g"]}
+    assert gather(store, "st", "x", 2, t1.schema).schema == t1.schema  # empty partition, right schema
+
+
+def test_store_writes_atomically_lists_visible_files_and_cleans_temps(store):
+    store.write_text("a/b/one.json", "{}")
+    store.write_table("a/b/two.parquet", pa.table({"x": [1, 2]}))
+    store.write_bytes("a/b/.two.parquet.tmp-dead", b"half")  # what a killed writer leaves
+    assert store.list("a/b") == ["a/b/one.json", "a/b/two.parquet"]
+    assert store.list("a/b", ".parquet") == ["a/b/two.parquet"]
+    assert store.read_table("a/b/two.parquet")["x"].to_pylist() == [1, 2]
+    assert store.clean_temp("a") == 1 and store.list("a/b") == ["a/b/one.json", "a/b/two.parquet"]
+    store.remove("a")
+    assert not store.exists("a/b/one.json") and store.list("a/b") == []
+
+
+def test_layout_part_names_round_trip_and_write_part_writes_marker_last(store):
+    part = layout.part_name("crawl_0-1a2b3c4d", 7)
+    assert part == "crawl_0-1a2b3c4d-p00007"
+    assert layout.task_of(layout.part_of(store.path(layout.data_file("s", part)))) == "crawl_0-1a2b3c4d"
+    with pytest.raises(ValueError):
+        layout.task_of("no-part-suffix")
+    kept = pa.table({"id": ["a"], "text": ["x"]})
+    rej = pa.table({"id": ["b"], "text": ["mail me at jo@example.com"], "step": ["s"], "reason": ["r"]})
+    st = PartStats("s", "crawl_0-1a2b3c4d", 7, docs_in=2, docs_out=1)
+    marker = layout.part_marker("s", "crawl_0-1a2b3c4d", 7)
+    layout.write_part(store, "s", part, st, kept=kept, rejected=[rej], errors=['{"error": "x"}'], redact=True,
+                      marker=marker)
+    assert store.exists(marker)
+    assert store.read_table(layout.rejected_file("s", part))["text"].to_pylist() == ["mail me at <EMAIL>"]
+    assert store.read_text(layout.errors_file("s", part)) == '{"error": "x"}\n'
+    assert json.loads(store.read_text(layout.stats_file("s", part)))["docs_out"] == 1
+    assert layout.upstream_groups(store, "s") == {"crawl_0-1a2b3c4d": [store.path(layout.data_file("s", part))]}
+
+
+def _part(task: str, part: int, drops: dict, counters: dict, hist: list[int]) -> dict:
+    st = PartStats("s", task, part, docs_in=10, docs_out=10 - sum(drops.values()))
+    step = StepStats("f", docs_in=10, docs_out=st.docs_out, drops=drops, counters=counters)
+    step.hists["m"] = {"edges": [0, 1, 2], "counts": hist, "threshold": 1}
+    st.steps.append(step)
+    return json.loads(st.to_json())
+
+
+def test_stats_merge_sums_counts_and_takes_max_of_max_counters():
+    parts = [_part("b", 0, {"x": 2}, {"seen": 3, "max:indexed:g": 40}, [1, 2]),
+             _part("a", 0, {"x": 1, "y": 4}, {"seen": 1, "max:indexed:g": 40}, [0, 5])]
+    m = merge(parts)
+    assert (m["docs_in"], m["docs_out"], m["parts"]) == (20, 13, 2)
+    (f,) = m["steps"]
+    assert f["drops"] == {"x": 3, "y": 4}
+    assert f["counters"] == {"seen": 4, "max:indexed:g": 40}  # a per-part constant is not summed
+    assert f["hists"]["m"]["counts"] == [1, 7]
+    assert merge(list(reversed(parts))) == m  # order of the parts does not matter
+
+
+def test_histogram_counts_values_beyond_the_edges():
+    s = StepStats("f")
+    s.add_hist(Histogram("c", [0.0, 0.5, 1.0]), np.array([-3.0, 0.2, 0.7, 9.0, np.nan]))
+    assert s.hists["c"]["counts"] == [2, 2]
+
+
+def _exact(doc: str) -> int:
+    """Documents named e* share one text; the others each have their own."""
+    return 1 if doc.startswith("e") else 10 + sum(map(ord, doc))
+
+
+def _edges(pairs: list[tuple[str, str]], length: dict[str, int]) -> pa.Table:
+    rows = [{"a": a, "b": b, "a_home": 0, "b_home": 1, "a_len": length[a], "b_len": length[b],
+             "a_exact": _exact(a), "b_exact": _exact(b), "kind": "minhash"} for a, b in pairs]
+    return pa.Table.from_pylist(rows, schema=EDGE)
+
+
+def test_components_join_chains_and_keep_one_per_cluster():
+    length = {"n1": 5, "n2": 9, "n3": 7, "n4": 1, "e1": 3, "e2": 3, "m1": 2, "m2": 2}
+    edges = _edges([("n1", "n2"), ("n3", "n2"), ("n4", "n3"), ("e1", "e2"), ("m1", "m2")], length)
+    d = {r["doc_id"]: r for r in components(edges, "longest", 0, "s").to_pylist()}
+    assert {k: v["cluster"] for k, v in d.items() if k.startswith("n")} == dict.fromkeys(["n1", "n2", "n3", "n4"], "n2")
+    assert d["n2"]["reason"] is None and d["n1"]["cluster_size"] == 4
+    assert d["e2"]["reason"] == "exact_duplicate" and d["e1"]["reason"] is None  # tie: the smaller id stays
+    assert d["n1"]["reason"] == "near_duplicate"
+    # keep: random is seeded: the same seed picks the same keepers, and every cluster keeps one.
+    r1 = components(edges, "random", 7, "s").to_pylist()
+    assert r1 == components(edges, "random", 7, "s").to_pylist()
+    assert sum(r["reason"] is None for r in r1) == 3
+    picks = {s: tuple(r["cluster"] for r in components(edges, "random", s, "s").to_pylist()) for s in range(12)}
+    assert len(set(picks.values())) > 1  # other seeds, other keepers
+
+
+def test_winnow_takes_the_rightmost_minimum_of_each_window():
+    h = np.array([5, 3, 3, 9, 1, 4, 4, 8], dtype=np.uint64)
+    assert winnow(h, 3).tolist() == [2, 4, 6]  # windows [5,3,3]->2, [3,3,9]->2, [3,9,1]->4, ... [4,4,8]->6
+    assert winnow(h, 1).tolist() == list(range(8))
+    assert winnow(h[:2], 4).tolist() == [1]  # shorter than a window: its minimum
+    assert winnow(np.empty(0, np.uint64), 3).tolist() == []
+    # Any window of `window` hashes holds a fingerprint (the guarantee substring dedup relies on).
+    rng = np.random.default_rng(0)
+    h = rng.integers(0, 50, 300).astype(np.uint64)
+    fp = set(winnow(h, 6).tolist())
+    assert all(fp & set(range(i, i + 6)) for i in range(len(h) - 5))
+
+
+def test_covered_runs_and_cuts_fall_on_token_boundaries():
+    text = "one two three four five six seven"
+    starts, ends, _ = token_spans(text)
+    assert covered_runs(len(starts), np.array([1, 2]), 2) == [(1, 4)]
+    assert covered_runs(len(starts), np.array([0, 5]), 2, min_run=3) == []
+    cut, n = cut_token_runs(text, starts, ends, np.array([1, 2]), 2)
+    assert (cut, n) == ("one  five six seven", 1)
+    cut, n = cut_token_runs(text, starts, ends, np.array([0, 5]), 2)
+    assert (cut, n) == ("three four five", 2)
+    zh = "我们今天去北京。"
+    s, e, _ = token_spans(zh)
+    assert cut_token_runs(zh, s, e, np.array([2]), 2)[0] == "我们去北京。"
