@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Union
@@ -31,6 +32,7 @@ from pydantic import (
 
 from cc_cleaner.pipeline.readers import InputConfig
 from cc_cleaner.pipeline.stages import StageKind, stage_kinds
+from cc_cleaner.pipeline.store import resolve_path
 
 if TYPE_CHECKING:
     from cc_cleaner.pipeline.runner import JobReport
@@ -133,12 +135,6 @@ class Job:
             eng.close()
 
 
-def _resolve(base: Path, p: str) -> str:
-    if "://" in p or Path(p).is_absolute():
-        return p
-    return str((base / p).resolve())
-
-
 def format_validation_error(e: ValidationError) -> str:
     kinds = stage_kinds()
     lines = []
@@ -160,20 +156,19 @@ def format_validation_error(e: ValidationError) -> str:
 def parse_job(data: Any, base_dir: str, output: str | None = None) -> Job:
     if not isinstance(data, dict):
         raise JobError("the job file must be a YAML mapping")
-    base = Path(base_dir)
     data = dict(data)
     if output is not None:
-        data["output"] = str(Path(output).resolve()) if "://" not in output else output
+        data["output"] = resolve_path(os.getcwd(), output)
     elif isinstance(data.get("output"), str):
-        data["output"] = _resolve(base, data["output"])
+        data["output"] = resolve_path(base_dir, data["output"])
     inp = data.get("input")
     if isinstance(inp, dict) and isinstance(inp.get("paths"), list):
-        data["input"] = {**inp, "paths": [_resolve(base, p) if isinstance(p, str) else p for p in inp["paths"]]}
+        data["input"] = {**inp, "paths": [resolve_path(base_dir, p) if isinstance(p, str) else p for p in inp["paths"]]}
     try:
         spec = job_model().model_validate(data)
     except ValidationError as e:
         raise JobError(format_validation_error(e)) from None
-    return Job(spec, str(base.resolve()))
+    return Job(spec, os.path.abspath(base_dir))
 
 
 def load_job(path: str, output: str | None = None) -> Job:

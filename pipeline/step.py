@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -19,6 +18,7 @@ from pydantic import BaseModel, ConfigDict
 
 from cc_cleaner.pipeline.documents import with_reason
 from cc_cleaner.pipeline.plugins import import_object, load_plugins
+from cc_cleaner.pipeline.store import resolve_path
 
 
 class StepConfig(BaseModel):
@@ -34,9 +34,7 @@ class StepContext:
     base_dir: str = "."  # folder of the job file: relative paths in configs resolve here
 
     def resolve(self, path: str) -> str:
-        if "://" in path or Path(path).is_absolute():
-            return path
-        return str(Path(self.base_dir) / path)
+        return resolve_path(self.base_dir, path)
 
 
 @dataclass

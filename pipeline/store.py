@@ -7,6 +7,7 @@ a resumed run) sees either the whole file or nothing. Hidden names never match `
 from __future__ import annotations
 
 import io
+import os
 import posixpath
 import uuid
 
@@ -15,6 +16,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 PARQUET_OPTS = {"compression": "zstd", "compression_level": 3, "write_statistics": True}
+
+
+def resolve_path(base: str, path: str) -> str:
+    """``path`` as written in a job: URLs and absolute paths as they are, relative paths against
+    ``base`` (the job file's folder; the current directory for paths given on the command line)."""
+    if "://" in path or os.path.isabs(path):
+        return path
+    return os.path.abspath(os.path.join(base, path))
 
 
 class Store:

@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, model_validator
 
+from cc_cleaner.pipeline.store import resolve_path
+
 # End-of-document tokens of common tokenizers, tried in order when eos_token is not given.
 EOS_CANDIDATES = ["<|endoftext|>", "<|end_of_text|>", "</s>", "<｜end▁of▁sentence｜>", "<|im_end|>", "<eos>", "[SEP]"]
 
@@ -116,5 +118,5 @@ class HFTokenizer(Tokenizer):
 def load_tokenizer(spec: TokenizerSpec, base_dir: str = ".") -> Tokenizer:
     if spec.tiktoken:
         return TiktokenTokenizer(spec.tiktoken, spec.eos_token)
-    path = spec.hf if os.path.isabs(spec.hf) else os.path.join(base_dir, spec.hf)
+    path = resolve_path(base_dir, spec.hf)
     return HFTokenizer(path, spec.eos_token)
