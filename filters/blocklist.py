@@ -51,6 +51,7 @@ class UrlBlocklist(FilterStep):
     """Drops documents whose host (or a parent domain) is listed, or whose URL holds a listed substring."""
 
     name = "url_blocklist"
+    needs = frozenset({"url"})
     Config = BlocklistConfig
     config: BlocklistConfig
 
@@ -82,6 +83,7 @@ class WordBlocklist(FilterStep):
     """Counts distinct listed words in the text; drops at ``min_distinct_matches`` or more."""
 
     name = "word_blocklist"
+    adds = frozenset({"blocklist_words"})
     Config = WordBlocklistConfig
     config: WordBlocklistConfig
 

@@ -340,6 +340,7 @@ class Decontaminate(FilterStep):
     matched text); drops or cuts per ``action``."""
 
     name = "decontaminate"
+    adds = frozenset({"contamination", "contamination_items", "contamination_span"})
     Config = DecontaminateConfig
     config: DecontaminateConfig
 

@@ -23,6 +23,9 @@ class Extract(Step):
     """Replaces the ``html`` column by the extracted ``text``; pages with no main text are dropped."""
 
     name = "extract"
+    needs = frozenset({"html"})
+    adds = frozenset({"text", "extract_ratio"})
+    removes = frozenset({"html"})
     Config = ExtractConfig
     config: ExtractConfig
 

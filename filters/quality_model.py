@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 from pydantic import Field, model_validator
 
-from cc_cleaner.filters.fasttext_models import load_model
+from cc_cleaner.pipeline.fasttext import load_model
 from cc_cleaner.pipeline.step import Evaluation, FilterStep, Histogram, StepConfig, register
 from cc_cleaner.pipeline.text import tokens
 
@@ -49,6 +49,7 @@ class QualityModel(FilterStep):
     """
 
     name = "quality_model"
+    adds = frozenset({"quality_score"})
     Config = QualityModelConfig
     config: QualityModelConfig
 

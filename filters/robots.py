@@ -162,6 +162,8 @@ class Robots(FilterStep):
     """Drops documents that any configured agent may not fetch; ``robots_disallowed`` lists them."""
 
     name = "robots"
+    needs = frozenset({"url"})
+    adds = frozenset({"robots_disallowed"})
     Config = RobotsConfig
     config: RobotsConfig
 

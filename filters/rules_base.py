@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from pydantic import ValidationError, model_validator
+
 from cc_cleaner.pipeline.step import FilterStep, Histogram, StepConfig
 from cc_cleaner.pipeline.text import table_languages
 
@@ -49,6 +51,20 @@ class Bound:
 class RuleConfig(StepConfig):
     overrides: dict[str, dict[str, Any]] = {}  # language code -> {field: value}
 
+    @model_validator(mode="after")
+    def _overrides_valid(self) -> RuleConfig:
+        """Each language's merged options must be valid too (checked when the job loads)."""
+        for lang, over in self.overrides.items():
+            if "overrides" in over:
+                raise ValueError(f"overrides.{lang}: overrides do not nest")
+            try:
+                type(self).model_validate({**self.model_dump(), **over, "overrides": {}})
+            except ValidationError as e:
+                err = e.errors()[0]
+                raise ValueError(f"overrides.{lang}.{'.'.join(map(str, err['loc']))}: "
+                                 f"{err['msg'].removeprefix('Value error, ')}") from None
+        return self
+
 
 class RuleFilter(FilterStep):
     # Built-in per-language adjustments (documented in each filter); user overrides win.
@@ -56,6 +72,8 @@ class RuleFilter(FilterStep):
 
     def __init_subclass__(cls, **kw: Any) -> None:
         super().__init_subclass__(**kw)
+        if "adds" not in cls.__dict__:
+            cls.adds = frozenset(b.column for b in cls.bounds) | {h.column for h in cls.free_histograms}
         missing = [b.option for b in cls.bounds if b.option not in cls.Config.model_fields]
         if missing:
             raise TypeError(f"{cls.__name__}: bounds name options its Config lacks: {missing}")

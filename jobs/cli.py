@@ -2,17 +2,58 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
+import time
+from collections.abc import Iterator
 
 import click
 
 from cc_cleaner.jobs.report import NotAnOutput, job_stages
 from cc_cleaner.pipeline import layout
 from cc_cleaner.pipeline.engines import TaskFailed, get_engine
+from cc_cleaner.pipeline.guard import OutputError, claim_output, release_output
 from cc_cleaner.pipeline.job import JobError, load_job
-from cc_cleaner.pipeline.runner import JobStateError, StepSetupError, run_job
+from cc_cleaner.pipeline.runner import JobReport, JobStateError, StepSetupError, run_job
 from cc_cleaner.pipeline.store import Store
+
+
+@contextlib.contextmanager
+def quiet_engine_start(quiet: bool) -> Iterator[None]:
+    """Under --quiet, what engines print while they start (Spark's banner, Ray's log lines) is dropped."""
+    if not quiet:
+        yield
+        return
+    saved = os.dup(2), os.dup(1)
+    with open(os.devnull, "w") as null:
+        os.dup2(null.fileno(), 2)
+        os.dup2(null.fileno(), 1)
+        try:
+            yield
+        finally:
+            os.dup2(saved[0], 2)
+            os.dup2(saved[1], 1)
+            os.close(saved[0])
+            os.close(saved[1])
+
+
+def run_summary(out: str, report: JobReport, seconds: float) -> str:
+    """What the run did: documents (and tokens) in and out per stage, time, where to look next."""
+    from cc_cleaner.jobs.report import load_report
+
+    lines = []
+    stages = {s["stage"]: s for s in load_report(out)["stages"]}
+    for s in report.stages:
+        st = stages.get(s.name, {})
+        how = "already done" if s.skipped else f"{s.ran}/{s.tasks} tasks run in {s.seconds:.1f}s"
+        tokens = f", {st['tokens_out']:,} tokens" if st.get("tokens_out") else ""
+        lines.append(f"{s.name:16s} {st.get('docs_in', 0):>10,} docs in -> {st.get('docs_out', 0):>10,} out"
+                     f"{tokens}  ({how})")
+    lines.append(f"done in {seconds:.1f}s: {out}")
+    lines.append(f"see what each step removed: cc-cleaner stats {out} [--html report.html]")
+    return "\n".join(lines)
 
 
 def _fail(msg: str, code: int = 2) -> None:
@@ -35,29 +76,42 @@ def main() -> None:
 @click.option("--address", help="Ray: cluster address (auto, ray://head:10001); default: a local instance.")
 @click.option("--master", help="Spark: master URL; default: the active session, else local[N,3].")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--force", is_flag=True, help="Write into an output folder that holds another job's (or other) files.")
 def run(job_file: str, output: str | None, engine_name: str, workers: int | None,
-        restart_from: str | None, address: str | None, master: str | None, quiet: bool) -> None:
+        restart_from: str | None, address: str | None, master: str | None, quiet: bool, force: bool) -> None:
     """Run JOB_FILE; a rerun resumes where the last run stopped."""
     try:
         job = load_job(job_file, output)
     except JobError as e:
         _fail(f"{job_file}: {e}".replace("\n", "; "))
+    store = Store(job.output)
+    try:  # before any engine starts: a second run on this folder fails at once
+        claimed = claim_output(store, job.spec.name, force)
+    except OutputError as e:
+        _fail(str(e))
+    for note in claimed[1]:
+        click.echo(f"note: {note}", err=True)
     options = {"address": address} if engine_name == "ray" else {"master": master} if engine_name == "spark" else {}
-    engine = get_engine(engine_name, workers, **options)
+    try:
+        with quiet_engine_start(quiet):
+            engine = get_engine(engine_name, workers, **options)
+    except BaseException:
+        release_output(store, claimed[0])
+        raise
     where = f", {engine.where}" if engine.where else ""
     click.echo(f"engine: {engine.name}{where}, {engine.workers} workers", err=True)
+    t0 = time.perf_counter()
     try:
-        report = run_job(job, engine, restart_from=restart_from, progress=not quiet)
-    except (JobStateError, StepSetupError, FileNotFoundError, ValueError) as e:
+        report = run_job(job, engine, restart_from=restart_from, progress=not quiet, claimed=claimed)
+    except (JobStateError, StepSetupError, FileNotFoundError, ValueError, OutputError) as e:
         _fail(str(e))
     except TaskFailed as e:
         _fail(str(e), 1)
+    except KeyboardInterrupt:
+        _fail("interrupted; run the same command again to resume", 130)
     finally:
         engine.close()
-    for s in report.stages:
-        state = "already done" if s.skipped else f"{s.ran}/{s.tasks} tasks run, {s.seconds:.1f}s"
-        click.echo(f"{s.name}: {state}", err=True)
-    click.echo(f"done: {job.output}", err=True)
+    click.echo(run_summary(job.output, report, time.perf_counter() - t0), err=True)
 
 
 @main.command()

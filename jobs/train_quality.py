@@ -18,9 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from cc_cleaner.filters.fasttext_models import predict, require_training
 from cc_cleaner.filters.quality_model import fasttext_line
 from cc_cleaner.pipeline.decode import decode_payload
+from cc_cleaner.pipeline.fasttext import predict, require_training
 from cc_cleaner.pipeline.readers import InputConfig, expand_paths, read_file
 
 

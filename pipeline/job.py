@@ -31,7 +31,7 @@ from pydantic import (
 )
 
 from cc_cleaner.pipeline.readers import InputConfig
-from cc_cleaner.pipeline.stages import StageKind, stage_kinds
+from cc_cleaner.pipeline.stages import ColumnError, StageKind, kind_of, stage_kinds
 from cc_cleaner.pipeline.store import resolve_path
 
 if TYPE_CHECKING:
@@ -123,14 +123,15 @@ class Job:
         return yaml.safe_dump(self.spec.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
 
     def run(self, engine: str = "local", workers: int | None = None, restart_from: str | None = None,
-            progress: bool = False, **engine_options: Any) -> JobReport:
-        """Run (or resume) the job on ``engine`` (local, ray or spark); raises on failure."""
+            progress: bool = False, force: bool = False, **engine_options: Any) -> JobReport:
+        """Run (or resume) the job on ``engine`` (local, ray or spark); raises on failure.
+        ``force``: take over an output folder that holds another job's files."""
         from cc_cleaner.pipeline.engines import get_engine
         from cc_cleaner.pipeline.runner import run_job
 
         eng = get_engine(engine, workers, **engine_options)
         try:
-            return run_job(self, eng, restart_from=restart_from, progress=progress)
+            return run_job(self, eng, restart_from=restart_from, progress=progress, force=force)
         finally:
             eng.close()
 
@@ -144,7 +145,7 @@ def format_validation_error(e: ValidationError) -> str:
             del parts[2]  # the union's tag, not a field the user wrote
         loc = ".".join(str(x) for x in parts)
         msg = err["msg"].removeprefix("Value error, ")
-        for one in msg.split("; "):
+        for one in msg.split("\n"):
             # A nested model's own lines ("steps.0.language.keep: ...") carry their location.
             if parts and one.startswith(f"{parts[-1]}."):
                 lines.append(".".join(str(x) for x in parts[:-1]) + f".{one}")
@@ -168,7 +169,22 @@ def parse_job(data: Any, base_dir: str, output: str | None = None) -> Job:
         spec = job_model().model_validate(data)
     except ValidationError as e:
         raise JobError(format_validation_error(e)) from None
+    check_columns(spec)
     return Job(spec, os.path.abspath(base_dir))
+
+
+def check_columns(spec: JobSpec) -> None:
+    """Walk the stages with the columns the documents have at each point: a step or stage that
+    needs one they lack is a job error naming it, before anything runs."""
+    cols = spec.input.columns()
+    for i, stage in enumerate(spec.stages):
+        if i == 0 and not kind_of(stage).first:
+            raise JobError(f"stages.0 ({stage.name}): a {kind_of(stage).name} stage reads what a stage before it "
+                           "wrote; start with a stage of `steps`")
+        try:
+            cols = kind_of(stage).output_columns(stage, cols)
+        except ColumnError as e:
+            raise JobError(f"stages.{i}.{e}" if e.where else f"stages.{i} ({stage.name}): {e}") from None
 
 
 def load_job(path: str, output: str | None = None) -> Job:

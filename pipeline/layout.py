@@ -27,6 +27,7 @@ from cc_cleaner.pipeline.stats import PartStats
 from cc_cleaner.pipeline.store import Store
 
 JOB_FILE = "job.yaml"
+LOCK_FILE = "_state/lock.json"  # the run that holds the folder (pipeline.guard)
 _PART = re.compile(r"^(?P<task>.+)-p(?P<index>\d{5})$")
 
 

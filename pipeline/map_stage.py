@@ -24,7 +24,7 @@ from cc_cleaner.pipeline import layout
 from cc_cleaner.pipeline.documents import make_doc_id
 from cc_cleaner.pipeline.engines import Resources
 from cc_cleaner.pipeline.readers import InputConfig, ReadError, Skip, expand_paths, read_file
-from cc_cleaner.pipeline.stages import Phases, StageKind, register_stage_kind
+from cc_cleaner.pipeline.stages import ColumnError, Phases, StageKind, register_stage_kind
 from cc_cleaner.pipeline.stats import PartStats, StepStats, breakdown, doc_bytes
 from cc_cleaner.pipeline.step import StepContext, get_step, step_class
 from cc_cleaner.pipeline.store import Store
@@ -64,8 +64,9 @@ class MapStageSpec(BaseModel):
             try:
                 model = cls_.Config.model_validate(cfg or {})
             except ValidationError as e:
-                lines = [f"steps.{i}.{name}.{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors()]
-                raise ValueError("; ".join(lines)) from None
+                lines = [".".join(map(str, (f"steps.{i}.{name}", *err["loc"]))) + ": "
+                         + err["msg"].removeprefix("Value error, ") for err in e.errors()]
+                raise ValueError("\n".join(lines)) from None
             out.append({name: model.model_dump(mode="json")})
         return out
 
@@ -228,7 +229,10 @@ def plan_map_tasks(job: Job, store: Store, index: int) -> list[MapTask]:
                               "steps": steps, "ctx": ctx, "part_records": stage.part_records,
                               "redact_rejected": spec.redact_rejected}
     if index == 0:
-        paths = expand_paths(list(spec.input.paths))
+        try:
+            paths = expand_paths(list(spec.input.paths))
+        except FileNotFoundError as e:
+            raise FileNotFoundError(f"input.paths: {e}") from None
         if not paths:
             raise FileNotFoundError(f"input.paths matched no files: {', '.join(spec.input.paths)}")
         return [MapTask(task_id=task_id_for(p), inputs=(p,), input_cfg=spec.input, **common) for p in paths]
@@ -248,6 +252,18 @@ def preflight(task: MapTask) -> None:
             raise StepSetupError(f"stage {task.stage!r} step {name!r} cannot start: {type(e).__name__}: {e}") from e
 
 
+def map_columns(spec: MapStageSpec, given: frozenset[str]) -> frozenset[str]:
+    cols = given
+    for i, item in enumerate(spec.steps):
+        (name, _), = item.items()
+        cls = step_class(name)
+        missing = sorted(cls.needs - cols)
+        if missing:
+            raise ColumnError(f"steps.{i}.{name}", missing[0], cols)
+        cols = (cols - cls.removes) | cls.adds
+    return cols
+
+
 def map_phases(job: Job, store: Store, index: int) -> Phases:
     def plan() -> list[MapTask]:
         tasks = plan_map_tasks(job, store, index)
@@ -258,4 +274,4 @@ def map_phases(job: Job, store: Store, index: int) -> Phases:
 
 
 register_stage_kind(StageKind("map", MapStageSpec, frozenset({"steps", "part_records"}), map_phases, first=True,
-                              described="`steps` (map)"))
+                              described="`steps` (map)", columns=map_columns))

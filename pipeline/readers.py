@@ -8,16 +8,21 @@ can (the next gzip member or WARC record, the next JSONL line).
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
 import json
+import logging
+import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 import fsspec
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field
 from warcio.archiveiterator import ArchiveIterator
@@ -41,6 +46,12 @@ class InputConfig(BaseModel):
     id_field: str | None = "id"
     url_field: str | None = "url"
     source_field: str | None = "source"
+
+    def columns(self) -> frozenset[str]:
+        """The columns every document read from this input has."""
+        if self.format == "warc":
+            return frozenset({"id", "url", "source", "html", "fetch_date"})
+        return frozenset({"id", "url", "source", "text"})
 
 
 @dataclass
@@ -72,7 +83,12 @@ def expand_paths(paths: list[str]) -> list[str]:
     out: set[str] = set()
     for p in paths:
         fs, _ = fsspec.core.url_to_fs(p)
-        matches = fs.glob(p) if any(c in p for c in "*?[") else [p]
+        if any(c in p for c in "*?["):
+            matches = fs.glob(p)
+        elif fs.exists(p):
+            matches = [p]
+        else:
+            raise FileNotFoundError(f"no such file: {p}")
         proto = p.split("://", 1)[0] + "://" if "://" in p else ""
         for m in matches:
             m = m if "://" in m or not proto else proto + m
@@ -101,22 +117,38 @@ class WarcReader:
 
     def read(self) -> Iterator[Item | Skip]:
         for rec in self.records():
-            yield rec if isinstance(rec, ReadError) else self._record(*rec)
+            if isinstance(rec, ReadError):
+                yield rec
+            else:
+                with _quiet_warcio():
+                    item = self._record(*rec)
+                yield item
 
     def records(self) -> Iterator[tuple[Any, int] | ReadError]:
         """Every readable record with its byte offset, and a ReadError where one could not be read
         (the reader resynchronises at the next gzip member or WARC header). A record must be
         consumed before the next is asked for."""
-        with fsspec.open(self.path, "rb") as f:
+        try:
+            f = fsspec.open(self.path, "rb").open()
+        except OSError as e:
+            yield ReadError(self.path, "unreadable_file", _msg(e), offset=0)
+            return
+        with f:
             head = f.read(2)
             gz = head == b"\x1f\x8b"
+            start_bytes = _first_bytes(f, gz)
+            if not start_bytes.startswith((b"WARC/", b"filedesc://")) and not _ARC_LINE.match(start_bytes):
+                shown = start_bytes[:60].decode("utf-8", "replace")
+                yield ReadError(self.path, "not_warc", f"does not start with a WARC or ARC record: {shown!r}",
+                                offset=0)
+                return
             start, n_done = 0, 0
             while start is not None:
                 f.seek(start)
                 it = ArchiveIterator(f, arc2warc=True, check_digests=False)
                 offset = start
                 try:
-                    for rec in it:
+                    for rec in _quietly(it):
                         offset = it.offset  # absolute; get_record_offset() would consume the record
                         n_done += 1
                         yield rec, offset
@@ -135,7 +167,7 @@ class WarcReader:
             it = ArchiveIterator(f, arc2warc=True, check_digests=False)
             offset = 0
             try:
-                for i, rec in enumerate(it):
+                for i, rec in enumerate(_quietly(it)):
                     offset = it.offset
                     if i >= skip:
                         yield rec, offset
@@ -176,7 +208,7 @@ class WarcReader:
                              record_id=rid, url=url)
         ctype = rec.http_headers.get_header("Content-Type") if rec.http_headers else None
         try:
-            html, _ = decode_payload(payload, ctype)
+            html, _ = decode_payload(payload, ctype, url)
         except UndecodableError as e:
             return ReadError(self.path, "undecodable", str(e), offset, record_id=rid, url=url)
         return self._row(rid or self._position(offset), url, html=html,
@@ -211,6 +243,41 @@ class WarcReader:
 
     def _row(self, key: str, url: str | None, **cols: Any) -> dict[str, Any]:
         return {"id": make_doc_id("warc", key), "url": url, "source": self.source, **cols}
+
+
+_ARC_LINE = re.compile(rb"^\S+://\S* \d{1,3}(\.\d{1,3}){3} \d{14} ")  # an ARC record's header line
+logging.getLogger("warcio").setLevel(logging.ERROR)  # it logs a warning per odd URI
+
+
+def _first_bytes(f: Any, gz: bool, n: int = 64) -> bytes:
+    """The first bytes of the (decompressed) file, skipping leading blank lines."""
+    f.seek(0)
+    try:
+        data = gzip.GzipFile(fileobj=f).read(n + 16) if gz else f.read(n + 16)
+    except (OSError, EOFError, zlib.error):
+        data = b"WARC/"  # a corrupt start: let the record loop report it where it is
+    f.seek(0)
+    return data.lstrip(b"\r\n")[:n]
+
+
+@contextlib.contextmanager
+def _quiet_warcio() -> Iterator[None]:
+    """warcio writes some complaints straight to stderr; ours go to errors/ instead."""
+    with contextlib.redirect_stderr(io.StringIO()):
+        yield
+
+
+def _quietly(it: Any) -> Iterator[Any]:
+    """The iterator's items, with stderr silenced while warcio looks for each (not while the
+    caller holds one)."""
+    it = iter(it)
+    while True:
+        with _quiet_warcio():
+            try:
+                rec = next(it)
+            except StopIteration:
+                return
+        yield rec
 
 
 def _read_capped(stream: Any, cap: int, block: int = 1 << 16) -> bytes:
@@ -263,7 +330,12 @@ def _get(obj: Any, dotted: str | None) -> Any:
 def read_jsonl(path: str, cfg: InputConfig, source: str) -> Iterator[Item]:
     lineno = 0
     try:
-        with fsspec.open(path, "rb", compression="infer") as f:
+        f = fsspec.open(path, "rb", compression="infer").open()
+    except (OSError, ValueError) as e:
+        yield ReadError(path, "unreadable_file", _msg(e), line=1)
+        return
+    try:
+        with f:
             for lineno, raw in enumerate(io.BufferedReader(f), 1):  # noqa: B007
                 if not raw.strip():
                     continue
@@ -302,28 +374,77 @@ def _jsonl_row(path: str, lineno: int, raw: bytes, cfg: InputConfig, source: str
 
 
 def read_parquet(path: str, cfg: InputConfig, source: str, batch_rows: int = 8192) -> Iterator[Item]:
-    with fsspec.open(path, "rb") as f:
-        pf = pq.ParquetFile(f)
-        row0 = 0
-        for batch in pf.iter_batches(batch_size=batch_rows):
-            yield normalize_table(pa.Table.from_batches([batch]), cfg, source, path, row0)
-            row0 += batch.num_rows
+    """Row batches with the core columns. Bad input never stops the job: a file that cannot be
+    opened, a text column that is missing or not text, and a row group that cannot be decoded
+    are errors of the file (with the first row they cover); rows whose text is null are errors
+    of their own, with their row number; the good rows go on."""
+    row0 = 0
+    try:
+        with fsspec.open(path, "rb") as f:
+            pf = pq.ParquetFile(f)
+            problem = _text_column_problem(pf.schema_arrow, cfg.text_field)
+            if problem:
+                yield ReadError(path, problem[0], problem[1], line=1)
+                return
+            for batch in pf.iter_batches(batch_size=batch_rows):
+                table = normalize_table(pa.Table.from_batches([batch]), cfg, source, path, row0)
+                yield from _split_null_text(table, path, row0)
+                row0 += batch.num_rows
+    except (OSError, ValueError, pa.ArrowException) as e:  # not Parquet, cut short, a corrupt page
+        yield ReadError(path, "corrupt_file" if row0 else "unreadable_file", _msg(e), line=row0 + 1)
+
+
+def _text_column_problem(schema: pa.Schema, field: str) -> tuple[str, str] | None:
+    if field not in schema.names:
+        return "missing_field", f"no column {field!r} (columns: {', '.join(schema.names[:20])})"
+    t = schema.field(field).type
+    if not (pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t)):
+        return "mistyped_field", f"column {field!r} is {t}, not text"
+    return None
+
+
+def _split_null_text(table: pa.Table, path: str, row0: int) -> Iterator[Item]:
+    """The rows with text, as one table; each row without text as a ReadError (1-based row number)."""
+    null = table["text"].is_null()
+    if not pc.any(null).as_py():
+        yield table
+        return
+    for i in np.flatnonzero(null.to_numpy(zero_copy_only=False)):
+        yield ReadError(path, "no_text", "text is null", line=row0 + int(i) + 1,
+                        record_id=table["id"][int(i)].as_py())
+    yield table.filter(pc.invert(null))
 
 
 def normalize_table(table: pa.Table, cfg: InputConfig, source: str, path: str, row0: int) -> pa.Table:
-    """Rename the configured columns to the core names; fill the core columns that are missing."""
+    """Rename the configured columns to the core names; fill the core columns that are missing
+    (ids that are missing or null are derived from the file and row)."""
     mapping = {cfg.text_field: "text", cfg.id_field: "id", cfg.url_field: "url", cfg.source_field: "source"}
     cols = table.column_names
     names = [mapping[c] if c in mapping and mapping[c] not in cols else c for c in cols]
     table = table.rename_columns(names)
+    if table.schema.field("text").type != pa.string():
+        table = table.set_column(table.column_names.index("text"), "text", table["text"].cast(pa.string()))
     n = table.num_rows
+    base = path.rsplit("/", 1)[-1]
     if "id" not in table.column_names:
-        base = path.rsplit("/", 1)[-1]
         table = table.append_column("id", pa.array([make_doc_id("parquet", base, str(row0 + i)) for i in range(n)]))
-    elif table.schema.field("id").type != pa.string():
-        table = table.set_column(table.column_names.index("id"), "id", table["id"].cast(pa.string()))
+    else:
+        ids = table["id"].cast(pa.string()) if table.schema.field("id").type != pa.string() else table["id"]
+        if ids.null_count:
+            filled = [v if v is not None else make_doc_id("parquet", base, str(row0 + i))
+                      for i, v in enumerate(ids.to_pylist())]
+            ids = pa.chunked_array([pa.array(filled, pa.string())])
+        table = table.set_column(table.column_names.index("id"), "id", ids)
+    for col in ("url", "source"):
+        if col in table.column_names and table.schema.field(col).type != pa.string():
+            try:
+                table = table.set_column(table.column_names.index(col), col, table[col].cast(pa.string()))
+            except pa.ArrowException:  # a nested value cannot be a url or a source name
+                table = table.set_column(table.column_names.index(col), col, pa.nulls(n, pa.string()))
     if "url" not in table.column_names:
         table = table.append_column("url", pa.nulls(n, pa.string()))
     if "source" not in table.column_names:
         table = table.append_column("source", pa.array([source] * n, pa.string()))
+    elif table["source"].null_count:
+        table = table.set_column(table.column_names.index("source"), "source", pc.fill_null(table["source"], source))
     return table

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from tqdm import tqdm
 
 from cc_cleaner.pipeline import layout
+from cc_cleaner.pipeline.guard import OutputError, claim_output, release_output
 from cc_cleaner.pipeline.map_stage import StepSetupError
 from cc_cleaner.pipeline.stages import kind_of
 from cc_cleaner.pipeline.store import Store
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     from cc_cleaner.pipeline.engines import Engine
     from cc_cleaner.pipeline.job import Job
 
-__all__ = ["JobReport", "JobStateError", "StageReport", "StepSetupError", "run_job"]
+__all__ = ["JobReport", "JobStateError", "OutputError", "StageReport", "StepSetupError", "run_job"]
 
 
 class JobStateError(RuntimeError):
@@ -40,6 +41,7 @@ class StageReport:
 @dataclass
 class JobReport:
     stages: list[StageReport] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the run decided for the user (a stale lock, --force)
 
 
 def check_stage_hashes(job: Job, store: Store, restart_index: int | None) -> None:
@@ -62,7 +64,10 @@ def execute(task: Any) -> Any:
     return task.run()
 
 
-def run_job(job: Job, engine: Engine, restart_from: str | None = None, progress: bool = True) -> JobReport:
+def run_job(job: Job, engine: Engine, restart_from: str | None = None, progress: bool = True,
+            force: bool = False, claimed: tuple[str, list[str]] | None = None) -> JobReport:
+    """Run (or resume) every stage. ``claimed``: the output folder's lock, when the caller took it
+    (``pipeline.guard.claim_output``) before starting the engine; it is released at the end."""
     store = Store(job.output)
     names = [s.name for s in job.spec.stages]
     restart_index = None
@@ -70,16 +75,20 @@ def run_job(job: Job, engine: Engine, restart_from: str | None = None, progress:
         if restart_from not in names:
             raise ValueError(f"--restart-from {restart_from!r}: no such stage (stages: {', '.join(names)})")
         restart_index = names.index(restart_from)
-    check_stage_hashes(job, store, restart_index)
-    if restart_index is not None:
-        for name in names[restart_index:]:
-            store.remove(name)
-            store.remove(layout.state_dir(name))
-    store.write_text(layout.JOB_FILE, job.to_yaml())
-    report = JobReport()
-    for i in range(len(job.spec.stages)):
-        report.stages.append(run_stage(job, store, engine, i, progress))
-    return report
+    token, notes = claimed or claim_output(store, job.spec.name, force)
+    try:
+        check_stage_hashes(job, store, restart_index)
+        if restart_index is not None:
+            for name in names[restart_index:]:
+                store.remove(name)
+                store.remove(layout.state_dir(name))
+        store.write_text(layout.JOB_FILE, job.to_yaml())
+        report = JobReport(notes=notes)
+        for i in range(len(job.spec.stages)):
+            report.stages.append(run_stage(job, store, engine, i, progress))
+        return report
+    finally:
+        release_output(store, token)
 
 
 def run_stage(job: Job, store: Store, engine: Engine, index: int, progress: bool) -> StageReport:

@@ -30,6 +30,27 @@ class StageKind:
     phases: Callable[[Job, Store, int], Phases]
     first: bool = False  # can read the job's input (only map stages can)
     described: str = ""  # how the job-file error names the kind's keys
+    # The columns its documents have after the stage, given those they come with; raises
+    # ColumnError when the stage needs one they lack. Default: needs `text`, keeps all.
+    columns: Callable[[Any, frozenset[str]], frozenset[str]] | None = None
+
+    def output_columns(self, spec: Any, given: frozenset[str]) -> frozenset[str]:
+        if self.columns is not None:
+            return self.columns(spec, given)
+        if "text" not in given:
+            raise ColumnError("", "text", given)
+        return given
+
+
+class ColumnError(ValueError):
+    """A stage or step needs a column the documents do not have at that point."""
+
+    def __init__(self, where: str, column: str, given: frozenset[str]) -> None:
+        hint = " (add `extract` before it: WARC input has `html`, not `text`)" if column == "text" and \
+            "html" in given else ""
+        super().__init__(f"{where + ': ' if where else ''}needs column {column!r}, which the documents do not "
+                         f"have there (they have: {', '.join(sorted(given))}){hint}")
+        self.where = where
 
 
 STAGE_KINDS: dict[str, StageKind] = {}

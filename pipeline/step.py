@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
 from cc_cleaner.pipeline.documents import with_reason
 from cc_cleaner.pipeline.plugins import import_object, load_plugins
@@ -22,7 +22,23 @@ from cc_cleaner.pipeline.store import resolve_path
 
 
 class StepConfig(BaseModel):
+    """A step's options. Numbers are never negative, and options named ``*_ratio``, ``*_score``
+    or ``*_fraction`` (or dicts of them) lie in [0, 1]: a threshold outside that range would
+    silently keep or drop everything."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _in_range(cls, value: Any, info: ValidationInfo) -> Any:
+        unit = info.field_name.endswith(("_ratio", "_score", "_fraction"))
+        values = value.values() if isinstance(value, dict) else [value]
+        for v in values:
+            if isinstance(v, bool) or not isinstance(v, int | float):
+                continue
+            if v < 0 or (unit and v > 1):
+                raise ValueError(f"must be {'between 0 and 1' if unit else '>= 0'}, got {v}")
+        return value
 
 
 @dataclass(frozen=True)
@@ -58,6 +74,11 @@ class Step:
 
     name: ClassVar[str] = ""
     Config: ClassVar[type[StepConfig]] = StepConfig
+    # Columns the step reads, adds and removes: a job's chain of steps is checked against them
+    # when it loads (a step that needs `text` cannot come before `extract` on WARC input).
+    needs: ClassVar[frozenset[str]] = frozenset({"text"})
+    adds: ClassVar[frozenset[str]] = frozenset()
+    removes: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, config: StepConfig, ctx: StepContext) -> None:
         self.config = config

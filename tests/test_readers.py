@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import codecs
 import gzip
 import json
+import re
 from collections import Counter
 
 import pyarrow as pa
@@ -13,6 +15,7 @@ from cc_cleaner.pipeline.decode import UndecodableError, decode_payload
 from cc_cleaner.pipeline.readers import InputConfig, ReadError, Skip, read_file
 
 from conftest import shared_path
+from helpers import write_warc
 
 BROKEN = {  # file -> error kinds the reader must report
     "resiliparse/clipped.warc.gz": {"truncated_record"},
@@ -175,3 +178,71 @@ def test_chinese_pages_decode_like_their_cleaned_text():
         sample = [ln[:6] for ln in lines if len(ln) >= 12][:5]
         ok += bool(sample) and sum(s in html for s in sample) >= 0.6 * len(sample)
     assert ok >= 0.95 * len(pages), ok
+
+
+# --- charsets of pages that declare none (WHATWG fallback by domain, then detection) --------------
+
+_LEGACY = {"fr": "cp1252", "de": "cp1252", "es": "cp1252", "it": "cp1252", "da": "cp1252", "pl": "cp1250",
+           "cs": "cp1250", "ru": "cp1251", "uk": "cp1251", "bg": "cp1251", "el": "cp1253", "tr": "cp1254",
+           "he": "cp1255", "ar": "cp1256", "lt": "cp1257", "th": "cp874", "zh": "gb18030", "ja": "cp932",
+           "ko": "cp949"}
+_TLD_OF = {"cp1252": "fr", "cp1250": "pl", "cp1251": "ru", "cp1253": "gr", "cp1254": "tr", "cp1255": "il",
+           "cp1256": "sa", "cp1257": "lt", "cp874": "th", "gb18030": "cn", "cp932": "jp", "cp949": "kr"}
+
+
+def _legacy_pages() -> list[tuple[str, str, bytes, str]]:
+    """(lang, encoding, page bytes, page text): real sentences in 19 languages as undeclared pages."""
+    root = shared_path("multilingual_text", "lingua_language_testdata", "sentences")
+    pages = []
+    for lang, enc in _LEGACY.items():
+        sents = gzip.open(root / f"{lang}.txt.gz", "rt", encoding="utf-8").read().splitlines()
+        for k in range(4):
+            chosen = [s for s in sents[k * 40:(k + 1) * 40] if s.encode(enc, "ignore").decode(enc) == s][:8]
+            body = ("<!DOCTYPE html><html><head><title>t</title><script>var x = 1;</script></head><body>"
+                    + "".join(f"<p>{s}</p>" for s in chosen) + "</body></html>")
+            pages.append((lang, enc, body.encode(enc), body))
+    return pages
+
+
+def test_undeclared_legacy_pages_decode_by_domain_then_detection():
+    pages = _legacy_pages()
+    with_tld = sum(decode_payload(raw, "text/html", f"http://example.{_TLD_OF[enc]}/")[0] == body
+                   for _, enc, raw, body in pages)
+    on_com = [lang for lang, _, raw, body in pages if decode_payload(raw, "text/html", "http://example.com/")[0] != body]
+    assert with_tld == len(pages)  # the domain's fallback, as browsers use it, is never overruled wrongly
+    # A .com page has no such hint: detection gets all but some Central European pages, whose
+    # windows-1250 letters also read as windows-1252 letters (as browsers show them too).
+    assert len(on_com) <= 0.05 * len(pages) and set(on_com) <= {"cs", "pl"}, on_com
+
+
+def test_undeclared_real_chinese_pages_and_wrong_declarations():
+    root = shared_path("html_extraction", "chinese_web_content_extraction", "original")
+    meta = re.compile(rb"<meta[^>]*charset[^>]*>", re.I)
+    n = 0
+    for p in sorted(root.glob("*.html.gz")):
+        raw = gzip.decompress(p.read_bytes())
+        text, cs = decode_payload(raw, None, "http://example.com/")
+        if cs == "utf-8":
+            continue
+        n += 1
+        bare = meta.sub(b"", raw)
+        assert decode_payload(bare, None, "http://example.com/") == (bare.decode(cs, "replace"), cs), p.name
+    assert n >= 40  # GB2312/GBK pages, read without any declaration
+    french = "<p>Une crème brûlée à Paris, où l'été est chaud.</p>"
+    raw = french.encode("cp1252")
+    assert decode_payload(raw, "text/html; charset=utf-8", "http://example.com/") == (french, "cp1252")
+    assert decode_payload(raw, None, "http://example.fr/")[0] == french
+
+
+@pytest.mark.parametrize("enc", ["utf-16", "utf-16-be", "utf-32"])
+def test_utf16_and_utf32_pages_with_a_bom(tmp_path, enc):
+    from cc_cleaner.pipeline.decode import looks_binary
+
+    page = "<html><body><p>统一码 Unicode page</p></body></html>"
+    raw = (codecs.BOM_UTF16_BE + page.encode("utf-16-be")) if enc == "utf-16-be" else page.encode(enc)
+    assert not looks_binary(raw)
+    assert decode_payload(raw, "text/html")[0] == page
+    p = tmp_path / "u.warc.gz"
+    write_warc(p, [("http://example.com/u", raw, "text/html")])
+    docs, errors, _ = scan(p)
+    assert not errors and "统一码" in docs[0]["html"]

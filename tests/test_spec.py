@@ -64,5 +64,6 @@ def test_stage_resources_are_validated_and_do_not_change_the_config_hash():
     assert res.stage_hash(0) == plain.stage_hash(0)
     assert "stages.0.resources.cpus: Input should be greater than 0" in err(
         job(stages=[{"name": "e", "steps": [], "resources": {"cpus": 0}}]))
-    dedup = parse_job(job(stages=[{"name": "d", "exact": True, "resources": {"memory_gb": 8}}]), "/x")
-    assert dedup.spec.stages[0].resources.memory_gb == 8
+    dedup = parse_job(job(stages=[{"name": "e", "steps": ["extract"]},
+                                  {"name": "d", "exact": True, "resources": {"memory_gb": 8}}]), "/x")
+    assert dedup.spec.stages[1].resources.memory_gb == 8

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import signal
 import traceback
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
@@ -18,6 +19,11 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from cc_cleaner.pipeline.engines import Resources, TaskFailed, describe
+
+
+def _ignore_sigint() -> None:
+    """Ctrl-C reaches the whole process group: the driver stops the pool; workers stay quiet."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 class LocalEngine:
@@ -32,7 +38,8 @@ class LocalEngine:
     def _get_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
             # spawn: forking a parent that already runs Arrow's thread pools can deadlock.
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=mp.get_context("spawn"))
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=mp.get_context("spawn"),
+                                             initializer=_ignore_sigint)
         return self._pool
 
     def _reset_pool(self, kill: bool = False) -> None:

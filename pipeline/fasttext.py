@@ -30,6 +30,12 @@ def load_model(path: str) -> Any:
     return fasttext.load_model(path)
 
 
+@lru_cache(maxsize=1)
+def lid_languages() -> frozenset[str]:
+    """The language codes lid.176 predicts (ISO 639, as its labels spell them)."""
+    return frozenset(lab.removeprefix("__label__") for lab in load_model(lid_model_path()).get_labels())
+
+
 def require_training() -> Any:
     import fasttext
 
