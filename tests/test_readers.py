@@ -195,7 +195,7 @@ def _legacy_pages() -> list[tuple[str, str, bytes, str]]:
     root = shared_path("multilingual_text", "lingua_language_testdata", "sentences")
     pages = []
     for lang, enc in _LEGACY.items():
-        sents = gzip.open(root / f"{lang}.txt.gz", "rt", encoding="utf-8").read().splitlines()
+        sents = gzip.decompress((root / f"{lang}.txt.gz").read_bytes()).decode("utf-8").splitlines()
         for k in range(4):
             chosen = [s for s in sents[k * 40:(k + 1) * 40] if s.encode(enc, "ignore").decode(enc) == s][:8]
             body = ("<!DOCTYPE html><html><head><title>t</title><script>var x = 1;</script></head><body>"
