@@ -48,8 +48,8 @@ class Language(FilterStep):
         self.model = load_model(path)
 
     def histograms(self) -> list[Histogram]:
-        th = self.config.min_score if isinstance(self.config.min_score, float) else None
-        return [Histogram("lang_score", [i / 50 for i in range(51)], th)]
+        # One threshold, or one per language (drawn as one line each).
+        return [Histogram("lang_score", [i / 50 for i in range(51)], self.config.min_score)]
 
     def min_score_for(self, lang: str) -> float:
         ms = self.config.min_score

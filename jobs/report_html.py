@@ -7,6 +7,7 @@ headless one for tests. Every section has an ``id`` and every chart ``class="cha
 
 from __future__ import annotations
 
+import unicodedata
 from html import escape
 from typing import Any
 
@@ -36,11 +37,27 @@ def _num(v: float) -> str:
     return f"{v:,}" if isinstance(v, int) else f"{v:g}"
 
 
+def text_width(text: str) -> float:
+    """Rough width in pixels of 11px text (CJK and other wide characters count double)."""
+    return sum(11.0 if unicodedata.east_asian_width(c) in "WF" else 6.4 for c in text)
+
+
+def fit_label(text: str, room: float) -> str:
+    """The label, cut with an ellipsis where it would overflow ``room`` pixels."""
+    if text_width(text) <= room:
+        return text
+    while text and text_width(text) + 7 > room:
+        text = text[:-1]
+    return text + "…"
+
+
 def hbar_svg(items: list[tuple[str, float]], chart: str, width: int = 560, color: str = BAR) -> str:
-    """Horizontal bars, one per (label, value)."""
+    """Horizontal bars, one per (label, value). The label column is as wide as the labels need
+    (up to half the chart); a longer label is cut with an ellipsis and shown whole on hover."""
     if not items:
         return '<p class="muted">nothing to show</p>'
-    row, label_w, pad = 20, 230, 60
+    row, pad = 20, 70
+    label_w = min(max(text_width(label) for label, _ in items) + 12, width // 2)
     top = max(v for _, v in items) or 1
     h = row * len(items) + 4
     out = [f'<svg class="chart" data-chart="{escape(chart)}" width="{width}" height="{h}" '
@@ -48,17 +65,18 @@ def hbar_svg(items: list[tuple[str, float]], chart: str, width: int = 560, color
     for i, (label, v) in enumerate(items):
         y = i * row + 2
         w = (width - label_w - pad) * v / top
-        out.append(f'<text x="{label_w - 6}" y="{y + 14}" text-anchor="end">{escape(label[:38])}</text>'
+        out.append(f'<text x="{label_w - 6}" y="{y + 14}" text-anchor="end"><title>{escape(label)}</title>'
+                   f'{escape(fit_label(label, label_w - 8))}</text>'
                    f'<rect x="{label_w}" y="{y + 2}" width="{max(w, 1):.1f}" height="{row - 5}" fill="{color}"/>'
                    f'<text x="{label_w + w + 4:.1f}" y="{y + 14}">{_num(v)}</text>')
     out.append("</svg>")
     return "".join(out)
 
 
-def hist_svg(edges: list[float], counts: list[int], threshold: float | None, chart: str,
+def hist_svg(edges: list[float], counts: list[int], threshold: float | dict[str, float] | None, chart: str,
              width: int = 360, height: int = 150) -> str:
     """Equal-width bins labelled by their edges (edges may grow geometrically); the threshold is a
-    red line placed inside its bin by linear interpolation."""
+    red line placed inside its bin by linear interpolation (one per language when it has one each)."""
     n = len(counts)
     left, bottom, top_pad = 34, 22, 8
     plot_w, plot_h = width - left - 6, height - bottom - top_pad
@@ -78,13 +96,17 @@ def hist_svg(edges: list[float], counts: list[int], threshold: float | None, cha
     for i in sorted({0, n // 2, n}):
         out.append(f'<text x="{left + i * bw:.1f}" y="{height - 6}" text-anchor="middle">'
                    f'{_num(edges[i]) if edges[i] < 1e8 else "∞"}</text>')
-    if threshold is not None and edges[0] <= threshold <= edges[-1]:
-        i = max(j for j in range(n) if edges[j] <= threshold) if threshold < edges[-1] else n - 1
-        frac = (threshold - edges[i]) / (edges[i + 1] - edges[i]) if edges[i + 1] > edges[i] else 0
+    lines = threshold.items() if isinstance(threshold, dict) else [("", threshold)] if threshold is not None else []
+    for k, (name, th) in enumerate(sorted(lines, key=lambda kv: kv[1])):
+        if not edges[0] <= th <= edges[-1]:
+            continue
+        i = max(j for j in range(n) if edges[j] <= th) if th < edges[-1] else n - 1
+        frac = (th - edges[i]) / (edges[i + 1] - edges[i]) if edges[i + 1] > edges[i] else 0
         x = left + (i + min(frac, 1.0)) * bw
+        label = f"{name} {_num(th)}" if name else _num(th)
         out.append(f'<line class="threshold" x1="{x:.1f}" y1="{top_pad - 4}" x2="{x:.1f}" y2="{top_pad + plot_h}" '
                    f'stroke="{THRESHOLD}" stroke-width="3"/>'
-                   f'<text x="{x + 3:.1f}" y="{top_pad + 6}" fill="{THRESHOLD}">{_num(threshold)}</text>')
+                   f'<text x="{x + 3:.1f}" y="{top_pad + 6 + 11 * k}" fill="{THRESHOLD}">{escape(label)}</text>')
     out.append("</svg>")
     return "".join(out)
 
@@ -111,10 +133,11 @@ def _funnel(report: dict[str, Any]) -> str:
             bars.append((f"{st['stage']}/{s['name']}", s["docs_out"]))
     stage_rows = [[st["stage"] + ("" if st["finished"] else " (partial)"), st["docs_in"], st["docs_out"],
                    st["tokens_out"] or "", st["parts"],
-                   ", ".join(f"{k}={v}" for k, v in sorted(st["errors"].items())) or ""]
+                   ", ".join(f"{k}={v}" for k, v in sorted(st["errors"].items())) or "",
+                   ", ".join(f"{k}={v}" for k, v in sorted(st["skipped"].items())) or ""]
                   for st in report["stages"]]
-    return ("<h3>Stages</h3>" + _table(["stage", "docs in", "docs out", "tokens out", "parts", "input errors"],
-                                       stage_rows)
+    return ("<h3>Stages</h3>" + _table(["stage", "docs in", "docs out", "tokens out", "parts", "input errors",
+                                        "records skipped (not documents)"], stage_rows)
             + "<h3>Documents left after each step</h3>" + hbar_svg(bars, "funnel", width=760)
             + "<h3>Steps</h3>" + _table(["stage", "step", "in", "out", "removed", "%", "MB in", "MB out"], rows)
             + _per_value(report))
@@ -153,7 +176,9 @@ def _histograms(report: dict[str, Any]) -> str:
         for s in st["steps"]:
             for col, h in s["hists"].items():
                 th = h.get("threshold")
-                cap = f"{st['stage']}/{s['name']}: {col}" + (f" (threshold {_num(th)})" if th is not None else "")
+                said = ", ".join(f"{k} {_num(v)}" for k, v in sorted(th.items())) if isinstance(th, dict) else \
+                    _num(th) if th is not None else None
+                cap = f"{st['stage']}/{s['name']}: {col}" + (f" (threshold {said})" if said else "")
                 figs.append(f"<figure>{hist_svg(h['edges'], h['counts'], th, f'hist:{col}')}"
                             f"<figcaption>{escape(cap)}</figcaption></figure>")
     return f'<div class="charts">{"".join(figs)}</div>' if figs else '<p class="muted">no metrics recorded</p>'

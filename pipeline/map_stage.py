@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from cc_cleaner.pipeline import layout
 from cc_cleaner.pipeline.documents import make_doc_id
 from cc_cleaner.pipeline.engines import Resources
-from cc_cleaner.pipeline.readers import InputConfig, ReadError, Skip, expand_paths, read_file
+from cc_cleaner.pipeline.readers import InputConfig, Position, ReadError, Skip, expand_paths, read_file
 from cc_cleaner.pipeline.stages import ColumnError, Phases, StageKind, register_stage_kind
 from cc_cleaner.pipeline.stats import PartStats, StepStats, breakdown, doc_bytes
 from cc_cleaner.pipeline.step import StepContext, get_step, step_class
@@ -103,6 +103,7 @@ class Part:
     errors: list[ReadError] = field(default_factory=list)
     skipped: Counter = field(default_factory=Counter)
     records: int = 0
+    position: float | None = None  # how far into the task's input it ends (0-1), when known
 
 
 def run_map_task(task: MapTask) -> dict[str, int]:
@@ -122,13 +123,19 @@ def run_map_task(task: MapTask) -> dict[str, int]:
 
 
 def iter_inputs(task: MapTask) -> Iterator[Any]:
-    for path in task.inputs:
+    n = len(task.inputs)
+    for i, path in enumerate(task.inputs):
         if task.input_cfg is None:
             with Store(path).fs.open(path, "rb") as f:
-                for batch in pq.ParquetFile(f).iter_batches(batch_size=8192):
+                pf = pq.ParquetFile(f)
+                rows, total = 0, max(1, pf.metadata.num_rows)
+                for batch in pf.iter_batches(batch_size=8192):
                     yield pa.Table.from_batches([batch])
+                    rows += batch.num_rows
+                    yield Position((i + rows / total) / n)
         else:
-            yield from read_file(path, task.input_cfg, task.source)
+            for item in read_file(path, task.input_cfg, task.source):
+                yield Position((i + item.fraction) / n) if isinstance(item, Position) else item
 
 
 def iter_parts(items: Iterator[Any], n: int) -> Iterator[Part]:
@@ -144,6 +151,9 @@ def iter_parts(items: Iterator[Any], n: int) -> Iterator[Part]:
     for item in items:
         if isinstance(item, Skip):
             part.skipped[item.kind] += 1
+            continue
+        if isinstance(item, Position):
+            part.position = item.fraction
             continue
         if isinstance(item, pa.Table):
             flush_rows()
@@ -184,7 +194,7 @@ def process_part(task: MapTask, store: Store, steps: list, part: Part) -> PartSt
     table = pa.concat_tables(part.tables, promote_options="default") if part.tables else rows_to_table(
         [{"id": None, "text": None, "url": None, "source": None}]).slice(0, 0)
     stats = PartStats(task.stage, task.task_id, part.index, errors=dict(Counter(e.error for e in part.errors)),
-                      skipped=dict(part.skipped))
+                      skipped=dict(part.skipped), position=part.position)
     stats.docs_in, stats.bytes_in, stats.in_by = table.num_rows, doc_bytes(table), breakdown(table)
     rejected: list[pa.Table] = []
     for step in steps:

@@ -72,6 +72,13 @@ Item = dict[str, Any] | pa.Table | ReadError
 
 
 @dataclass
+class Position:
+    """How far into the file the reader is (0-1); not a record. Lets a run show progress."""
+
+    fraction: float
+
+
+@dataclass
 class Skip:
     """A record that is fine but not a document (request, revisit, image, redirect, ...)."""
 
@@ -115,14 +122,17 @@ class WarcReader:
         self.path, self.cfg, self.source = path, cfg, source
         self.wet = cfg.format == "wet"
 
-    def read(self) -> Iterator[Item | Skip]:
-        for rec in self.records():
+    def read(self) -> Iterator[Item | Skip | Position]:
+        size = _size(self.path)
+        for n, rec in enumerate(self.records()):
             if isinstance(rec, ReadError):
                 yield rec
             else:
                 with _quiet_warcio():
                     item = self._record(*rec)
                 yield item
+                if size and n % 64 == 63:
+                    yield Position(min(1.0, rec[1] / size))
 
     def records(self) -> Iterator[tuple[Any, int] | ReadError]:
         """Every readable record with its byte offset, and a ReadError where one could not be read
@@ -249,6 +259,14 @@ _ARC_LINE = re.compile(rb"^\S+://\S* \d{1,3}(\.\d{1,3}){3} \d{14} ")  # an ARC r
 logging.getLogger("warcio").setLevel(logging.ERROR)  # it logs a warning per odd URI
 
 
+def _size(path: str) -> int:
+    try:
+        fs, p = fsspec.core.url_to_fs(path)
+        return int(fs.size(p) or 0)
+    except (OSError, ValueError):
+        return 0
+
+
 def _first_bytes(f: Any, gz: bool, n: int = 64) -> bytes:
     """The first bytes of the (decompressed) file, skipping leading blank lines."""
     f.seek(0)
@@ -327,19 +345,25 @@ def _get(obj: Any, dotted: str | None) -> Any:
     return obj
 
 
-def read_jsonl(path: str, cfg: InputConfig, source: str) -> Iterator[Item]:
+def read_jsonl(path: str, cfg: InputConfig, source: str) -> Iterator[Item | Position]:
     lineno = 0
     try:
-        f = fsspec.open(path, "rb", compression="infer").open()
+        fs, fpath = fsspec.core.url_to_fs(path)
+        size = fs.size(fpath) or 0
+        raw = fs.open(fpath, "rb")
+        codec = fsspec.utils.infer_compression(path)
+        f = fsspec.compression.compr[codec](raw, mode="rb") if codec else raw
     except (OSError, ValueError) as e:
         yield ReadError(path, "unreadable_file", _msg(e), line=1)
         return
     try:
-        with f:
-            for lineno, raw in enumerate(io.BufferedReader(f), 1):  # noqa: B007
-                if not raw.strip():
+        with f, raw:
+            for lineno, line in enumerate(io.BufferedReader(f), 1):  # noqa: B007
+                if size and lineno % 1024 == 0:
+                    yield Position(min(1.0, raw.tell() / size))  # of the compressed file
+                if not line.strip():
                     continue
-                yield _jsonl_row(path, lineno, raw, cfg, source)
+                yield _jsonl_row(path, lineno, line, cfg, source)
     except (OSError, EOFError, zlib.error) as e:  # corrupt or cut compressed stream
         yield ReadError(path, "corrupt_compression", _msg(e), line=lineno + 1)
     except Exception as e:  # zstandard raises its own error type
@@ -386,10 +410,12 @@ def read_parquet(path: str, cfg: InputConfig, source: str, batch_rows: int = 819
             if problem:
                 yield ReadError(path, problem[0], problem[1], line=1)
                 return
+            total = max(1, pf.metadata.num_rows)
             for batch in pf.iter_batches(batch_size=batch_rows):
                 table = normalize_table(pa.Table.from_batches([batch]), cfg, source, path, row0)
                 yield from _split_null_text(table, path, row0)
                 row0 += batch.num_rows
+                yield Position(row0 / total)
     except (OSError, ValueError, pa.ArrowException) as e:  # not Parquet, cut short, a corrupt page
         yield ReadError(path, "corrupt_file" if row0 else "unreadable_file", _msg(e), line=row0 + 1)
 

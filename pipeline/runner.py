@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -113,20 +114,89 @@ def run_stage(job: Job, store: Store, engine: Engine, index: int, progress: bool
         rep.tasks += len(tasks)
         rep.ran += len(todo)
         label = stage.name if phase == "map" else f"{stage.name}:{phase}"
-        bar = tqdm(total=len(tasks), initial=len(tasks) - len(todo), desc=label, unit="task",
-                   disable=not progress, file=sys.stderr, dynamic_ncols=True)
+        watch = PartWatch(store, stage.name, tasks, todo, label, progress and bool(todo), by_input=phase == "map")
 
-        def on_done(task: Any, res: dict[str, int], bar: tqdm = bar) -> None:
+        def on_done(task: Any, res: dict[str, int], watch: PartWatch = watch) -> None:
             rep.docs_in += res.get("docs_in", 0)
             rep.docs_out += res.get("docs_out", 0)
-            bar.update(1)
-            rate = rep.docs_in / max(1e-9, time.perf_counter() - t0)
-            bar.set_postfix(docs=rep.docs_in, docs_per_s=f"{rate:.0f}")
+            watch.task_done(task)
 
         try:
             engine.run(todo, execute, on_done, stage.resources)
         finally:
-            bar.close()
+            watch.close()
     rep.seconds = time.perf_counter() - t0
     store.write_text(layout.success_file(stage.name), "")
     return rep
+
+
+class PartWatch:
+    """A stage's progress bar, moved part by part: it reads the stats each finished part writes
+    (whatever engine or machine wrote it). For map stages the bar is the share of the input read,
+    weighted by input file size, so it shows an ETA; other phases count tasks."""
+
+    def __init__(self, store: Store, stage: str, tasks: list[Any], todo: list[Any], label: str, show: bool,
+                 by_input: bool = False) -> None:
+        self.store, self.stage, self.t0 = store, stage, time.perf_counter()
+        self.sizes = _input_sizes(store, tasks) if show and by_input else {}
+        waiting = {t.marker for t in todo}
+        self.done_tasks = {getattr(t, "task_id", t.marker) for t in tasks if t.marker not in waiting}
+        self.total_tasks = len(tasks)
+        self.seen: dict[str, tuple[str, int, float | None]] = {}
+        self.stop = threading.Event()
+        self.bar = tqdm(total=100 if self.sizes else len(tasks), initial=0 if self.sizes else len(self.done_tasks),
+                        desc=label, disable=not show, file=sys.stderr,
+                        dynamic_ncols=True, unit="%" if self.sizes else "task",
+                        bar_format="{l_bar}{bar}| {n:.0f}/{total} [{elapsed}<{remaining}{postfix}]")
+        self.thread = threading.Thread(target=self._loop, daemon=True) if show else None
+        if self.thread:
+            self.thread.start()
+
+    def task_done(self, task: Any) -> None:
+        self.done_tasks.add(getattr(task, "task_id", task.marker))
+        if not self.sizes:
+            self.bar.update(1)
+
+    def _loop(self) -> None:
+        interval = 0.5 if self.store.fs.protocol in ("file", ("file", "local")) else 2.0
+        while not self.stop.wait(interval):
+            self.refresh()
+
+    def refresh(self) -> None:
+        try:
+            for rel in self.store.list(layout.stats_dir(self.stage), ".json"):
+                if rel not in self.seen:
+                    d = json.loads(self.store.read_text(rel))
+                    self.seen[rel] = (d.get("task", ""), int(d.get("docs_in", 0)), d.get("position"))
+        except (OSError, ValueError):
+            return  # a file mid-rename or a listing that failed: try again next time
+        docs = sum(v[1] for v in self.seen.values())
+        rate = docs / max(1e-9, time.perf_counter() - self.t0)
+        if self.sizes:
+            pos: dict[str, float] = {}
+            for task, _, p in self.seen.values():
+                pos[task] = max(pos.get(task, 0.0), p or 0.0)
+            for t in self.done_tasks:
+                pos[t] = 1.0
+            total = sum(self.sizes.values()) or 1
+            self.bar.n = min(100.0, 100 * sum(w * pos.get(t, 0.0) for t, w in self.sizes.items()) / total)
+        self.bar.set_postfix_str(f"parts {len(self.seen)}, docs {docs:,}, {rate:,.0f} docs/s, "
+                                 f"tasks {len(self.done_tasks)}/{self.total_tasks}")
+
+    def close(self) -> None:
+        self.stop.set()
+        if self.thread:
+            self.thread.join()
+            self.refresh()
+        self.bar.close()
+
+
+def _input_sizes(store: Store, tasks: list[Any]) -> dict[str, float]:
+    """Bytes of each task's input files (equal weights where a size cannot be had)."""
+    out = {}
+    for t in tasks:
+        try:
+            out[t.task_id] = float(sum(store.fs.size(p) or 0 for p in t.inputs)) or 1.0
+        except (OSError, ValueError):
+            out[t.task_id] = 1.0
+    return out

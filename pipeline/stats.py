@@ -139,6 +139,8 @@ class PartStats:
     in_by: dict[str, dict[str, int]] = field(default_factory=dict)
     out_by: dict[str, dict[str, int]] = field(default_factory=dict)
     steps: list[StepStats] = field(default_factory=list)
+    # How far into its task's input the part ends (0-1), where the reader can tell: progress and ETA.
+    position: float | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True, indent=1)

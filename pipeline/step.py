@@ -59,7 +59,7 @@ class Histogram:
 
     column: str
     edges: list[float]
-    threshold: float | None = None  # drawn in reports
+    threshold: float | dict[str, float] | None = None  # drawn in reports (a dict: one per language)
 
 
 @dataclass

@@ -212,3 +212,20 @@ def test_redact_rejected_scrubs_every_stage(tmp_path: Path):
     text = "".join(str(pq.read_table(p).to_pylist()) for p in files)
     assert "<EMAIL>" in text or "<NUMBER>" in text
     assert [v for v in PLANTED_PII if v in text] == []
+
+
+def test_html_labels_fit_thresholds_per_language_and_skipped_records(quickstart_out: Path, tmp_path: Path):
+    from cc_cleaner.jobs.report_html import fit_label, hbar_svg, text_width
+
+    page = tmp_path / "r.html"
+    cli("stats", str(quickstart_out), "--html", str(page))
+    html = page.read_text(encoding="utf-8")
+    lang = re.search(r'data-chart="hist:lang_score".*?</svg>', html, re.S).group(0)
+    assert re.findall(r'fill="#e45756">([^<]+)<', lang) == ["zh 0.5", "en 0.65"]  # the job's min_score per language
+    assert "records skipped" in html and "revisit=1" in html
+    long = "dedup_strings/dedup_substrings_with_a_very_long_step_name_from_a_user_package"
+    svg = hbar_svg([(long, 3), ("短", 1)], "t", width=500)
+    shown = re.findall(r"</title>([^<]*)</text>", svg)
+    assert shown[0].endswith("…") and text_width(shown[0]) <= 250 and shown[1] == "短"
+    assert f"<title>{long}</title>" in svg  # the whole label on hover
+    assert fit_label("中文标签" * 10, 100).endswith("…") and text_width(fit_label("中文标签" * 10, 100)) <= 100
