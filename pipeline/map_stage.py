@@ -134,7 +134,7 @@ def iter_inputs(task: MapTask) -> Iterator[Any]:
                     rows += batch.num_rows
                     yield Position((i + rows / total) / n)
         else:
-            for item in read_file(path, task.input_cfg, task.source):
+            for item in read_file(path, task.input_cfg, task.source, positions=True):
                 yield Position((i + item.fraction) / n) if isinstance(item, Position) else item
 
 

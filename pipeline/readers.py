@@ -103,13 +103,18 @@ def expand_paths(paths: list[str]) -> list[str]:
     return sorted(out)
 
 
-def read_file(path: str, cfg: InputConfig, source: str) -> Iterator[Item | Skip]:
+def read_file(path: str, cfg: InputConfig, source: str, positions: bool = False) -> Iterator[Item | Skip | Position]:
+    """Documents (rows or tables), ReadErrors and Skips of one input file; with ``positions``,
+    also Position markers saying how far into the file the reader is."""
     if cfg.format in ("warc", "wet"):
-        yield from WarcReader(path, cfg, source).read()
+        items = WarcReader(path, cfg, source).read()
     elif cfg.format == "jsonl":
-        yield from read_jsonl(path, cfg, source)
+        items = read_jsonl(path, cfg, source)
     else:
-        yield from read_parquet(path, cfg, source)
+        items = read_parquet(path, cfg, source)
+    for item in items:
+        if positions or not isinstance(item, Position):
+            yield item
 
 
 # --- WARC / WET ------------------------------------------------------------------------

@@ -53,7 +53,7 @@ def test_submit_runs_the_quickstart_on_the_cluster(ray_dashboard, quickstart_out
     out = tmp_path / "out"
     log = cli("submit", str(QUICKSTART), "--address", ray_dashboard, "--output", str(out), "--python",
               sys.executable, "--wait")
-    assert "done: " in log and "tokenize:" in log
+    assert "done in " in log and "tokenize " in log
     # The cluster reads the inputs from its copy of the working dir: task names (which hash the input
     # path) and the input paths recorded in errors/ differ; the files' contents may not.
     assert _contents(out) == _contents(quickstart_out)
