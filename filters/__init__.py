@@ -14,5 +14,6 @@ from cc_cleaner.filters import (  # noqa: F401
     pii,
     quality_model,
     refinedweb,
+    rights,
     robots,
 )

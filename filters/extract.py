@@ -8,6 +8,7 @@ from typing import Literal
 import pyarrow as pa
 from pydantic import Field
 
+from cc_cleaner.filters.rights_signals import RIGHTS_COLUMNS, rights_table
 from cc_cleaner.pipeline.step import Histogram, Step, StepConfig, StepResult, register, split_by_reasons
 
 
@@ -16,6 +17,7 @@ class ExtractConfig(StepConfig):
     favor_precision: bool = False  # trafilatura: drop more boilerplate at some cost in recall
     include_tables: bool = True
     min_chars: int = Field(default=1, ge=1)  # fewer extracted characters than this: dropped as no_text
+    rights: bool = True  # read rights signals (headers, meta tags, licences) before the markup goes
 
 
 @register
@@ -24,8 +26,8 @@ class Extract(Step):
 
     name = "extract"
     needs = frozenset({"html"})
-    adds = frozenset({"text", "extract_ratio"})
-    removes = frozenset({"html"})
+    adds = frozenset({"text", "extract_ratio", *RIGHTS_COLUMNS})
+    removes = frozenset({"html", "headers"})
     Config = ExtractConfig
     config: ExtractConfig
 
@@ -57,6 +59,8 @@ class Extract(Step):
             raise ValueError("extract needs an html column: use it on warc input")
         htmls = table["html"].to_pylist()
         urls = table["url"].to_pylist()
+        rights, malformed = rights_table(htmls, table["headers"].to_pylist() if "headers" in table.column_names
+                                         else None) if self.config.rights else (None, 0)
         texts: list[str] = []
         reasons: list[str | None] = []
         ratios: list[float] = []
@@ -69,10 +73,13 @@ class Extract(Step):
             texts.append(text)
             reasons.append(reason)
             ratios.append(len(text) / max(1, len(html or "")))
-        table = table.drop_columns(["html"])
+        table = table.drop_columns([c for c in ("html", "headers") if c in table.column_names])
         cols = table.column_names
         text_arr = pa.array(texts, pa.string())
         table = table.set_column(cols.index("text"), "text", text_arr) if "text" in cols else \
             table.add_column(1, "text", text_arr)
         table = table.append_column("extract_ratio", pa.array(ratios, pa.float32()))
-        return split_by_reasons(table, self.name, reasons)
+        if rights is not None:
+            for name in rights.column_names:
+                table = table.append_column(name, rights[name])
+        return split_by_reasons(table, self.name, reasons, {"rights_malformed_values": malformed} if malformed else {})

@@ -98,8 +98,9 @@ def decode_body(raw: bytes) -> str:
 Entry = tuple[int, str, str, str]  # (status, body, fetch time, redirect location)
 
 
-def load_table(paths: list[str], errors: Counter | None = None) -> dict[str, Entry]:
-    """origin -> (status, body, fetch time, location); the latest capture of an origin wins.
+def load_table(paths: list[str], errors: Counter | None = None, path: str = "/robots.txt") -> dict[str, Entry]:
+    """origin -> (status, body, fetch time, location) of the captures of ``path`` (robots.txt, or
+    another origin-wide file such as /.well-known/tdmrep.json); the latest capture wins.
 
     Unreadable records and files are counted per kind in ``errors`` (the captures around them
     still load)."""
@@ -110,15 +111,15 @@ def load_table(paths: list[str], errors: Counter | None = None) -> dict[str, Ent
         if org and (org not in table or when >= table[org][2]):
             table[org] = (status, body, when, location)
 
-    for path in expand_paths(paths):
-        if path.endswith((".parquet", ".jsonl", ".jsonl.gz", ".jsonl.zst", ".json.gz")):
+    for file in expand_paths(paths):
+        if file.endswith((".parquet", ".jsonl", ".jsonl.gz", ".jsonl.zst", ".json.gz")):
             import fsspec
             import pyarrow.json as pj
             import pyarrow.parquet as pq
 
             try:
-                with fsspec.open(path, "rb", compression="infer") as f:
-                    t = pq.read_table(f) if path.endswith(".parquet") else pj.read_json(f)
+                with fsspec.open(file, "rb", compression="infer") as f:
+                    t = pq.read_table(f) if file.endswith(".parquet") else pj.read_json(f)
             except (OSError, ValueError, pa.ArrowException) as e:
                 errors[f"unreadable_file:{type(e).__name__}"] += 1
                 continue
@@ -133,19 +134,19 @@ def load_table(paths: list[str], errors: Counter | None = None) -> dict[str, Ent
                     for scheme in ("http", "https"):
                         put(origin(f"{scheme}://{r.get('host') or ''}"), *args)
         else:
-            _load_warc(path, put, errors)
+            _load_warc(file, put, errors, path)
     return table
 
 
-def _load_warc(path: str, put: Any, errors: Counter) -> None:
-    """robots.txt responses of a WARC, read by the pipeline's reader (corrupt records skipped)."""
-    for item in WarcReader(path, InputConfig(format="warc", paths=[path]), "").records():
+def _load_warc(file: str, put: Any, errors: Counter, path: str) -> None:
+    """Responses for ``path`` in a WARC, read by the pipeline's reader (corrupt records skipped)."""
+    for item in WarcReader(file, InputConfig(format="warc", paths=[file]), "").records():
         if isinstance(item, ReadError):
             errors[item.error] += 1
             continue
         rec = item[0]
         uri = rec.rec_headers.get_header("WARC-Target-URI") or ""
-        if rec.rec_type != "response" or urlsplit(uri).path != "/robots.txt":
+        if rec.rec_type != "response" or urlsplit(uri).path != path:
             continue
         try:
             status = int((rec.http_headers.get_statuscode() if rec.http_headers else "") or 0)

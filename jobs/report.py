@@ -160,7 +160,10 @@ def format_text(report: dict[str, Any]) -> str:
     for prefix, title in (("entity", "PII found per type"), ("agent", "robots.txt drops per agent"),
                           ("capture", "robots.txt: documents whose origin had no capture, decided by"),
                           ("benchmark", "contaminated documents per benchmark"),
-                          ("max:table_errors", "robots.txt table records that could not be read"),
+                          ("max:table_errors", "robots.txt or tdmrep.json table records that could not be read"),
+                          ("license", "documents per licence (rights)"), ("signal", "documents per rights signal"),
+                          ("rights_agent", "rights drops per agent named"),
+                          ("rights", "documents with no rights signal / signals unknown"),
                           ("max:indexed", "benchmark items indexed")):
         for where, counts in counters_with(prefix, report["stages"]).items():
             say(f"{title} ({where}): {_by(counts)}")

@@ -15,8 +15,8 @@ from cc_cleaner.jobs.report import counters_with, pct
 
 BAR = "#4c78a8"
 THRESHOLD = "#e45756"
-SECTIONS = ("summary", "funnel", "reasons", "histograms", "dedup", "pii", "robots", "contamination", "samples",
-            "timings", "reconciliation")
+SECTIONS = ("summary", "funnel", "reasons", "histograms", "dedup", "pii", "robots", "rights", "contamination",
+            "samples", "timings", "reconciliation")
 
 CSS = """
 body{font-family:system-ui,"Noto Sans CJK SC","WenQuanYi Micro Hei",sans-serif;margin:24px;color:#222;max-width:1200px}
@@ -212,6 +212,22 @@ def _counter_section(report: dict[str, Any], prefix: str, chart: str, what: str)
                    for where, counts in found.items())
 
 
+def _rights(report: dict[str, Any]) -> str:
+    """Documents per licence and per signal, drops per agent, and how many said nothing at all."""
+    body = ""
+    for where, counts in counters_with("rights", report["stages"]).items():
+        total = sum(counters_with("license", report["stages"]).get(where, {}).values()) + counts.get("unknown", 0)
+        body += (f'<p>{escape(where)}: {counts.get("no_signal", 0):,} of {total:,} documents '
+                 f'({pct(counts.get("no_signal", 0), total)}) carry no signal at all; '
+                 f'{counts.get("unknown", 0):,} came from input without headers or HTML (signals unknown).</p>')
+    return (body + "<h3>Documents per licence (declared; <code>none</code>: no licence declared)</h3>"
+            + _counter_section(report, "license", "rights-per-license", "rights step")
+            + "<h3>Documents per signal</h3>"
+            + _counter_section(report, "signal", "rights-per-signal", "rights signals")
+            + "<h3>Drops per agent a reservation named (<code>*</code>: every agent)</h3>"
+            + _counter_section(report, "rights_agent", "rights-per-agent", "rights drops"))
+
+
 def _samples(report: dict[str, Any]) -> str:
     parts = []
     for st in report["stages"]:
@@ -273,6 +289,7 @@ def render_html(report: dict[str, Any]) -> str:
                      "<code>redirect</code>: a followed 3xx; <code>none_allow</code>/<code>none_disallow</code>: "
                      "the step's <code>missing:</code> policy):</p>"
                    + _counter_section(report, "capture", "robots-capture", "documents without a capture")),
+        "rights": ("Rights: licences, AI/TDM reservations, copyright notices", _rights(report)),
         "contamination": ("Contamination hits per benchmark",
                           _counter_section(report, "benchmark", "contamination-per-benchmark",
                                            "contaminated documents")

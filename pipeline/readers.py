@@ -32,6 +32,17 @@ from cc_cleaner.pipeline.decode import UndecodableError, decode_payload, looks_b
 from cc_cleaner.pipeline.documents import make_doc_id
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+# HTTP headers kept with a document (as "name: value" lines in ``headers``): those that state
+# rights (filters.rights_signals); a Link header only when it names a licence.
+KEPT_HEADERS = ("x-robots-tag", "tdm-reservation", "tdm-policy", "link")
+
+
+def kept_headers(http_headers: Any) -> str:
+    if http_headers is None:
+        return ""
+    lines = [f"{k}: {v}" for k, v in http_headers.headers if k.lower() in KEPT_HEADERS
+             and (k.lower() != "link" or "license" in v.lower())]
+    return "\n".join(lines)[:4096]
 
 
 class InputConfig(BaseModel):
@@ -50,7 +61,7 @@ class InputConfig(BaseModel):
     def columns(self) -> frozenset[str]:
         """The columns every document read from this input has."""
         if self.format == "warc":
-            return frozenset({"id", "url", "source", "html", "fetch_date"})
+            return frozenset({"id", "url", "source", "html", "fetch_date", "headers"})
         return frozenset({"id", "url", "source", "text"})
 
 
@@ -227,7 +238,7 @@ class WarcReader:
         except UndecodableError as e:
             return ReadError(self.path, "undecodable", str(e), offset, record_id=rid, url=url)
         return self._row(rid or self._position(offset), url, html=html,
-                         fetch_date=h.get_header("WARC-Date"))
+                         fetch_date=h.get_header("WARC-Date"), headers=kept_headers(rec.http_headers))
 
     def _fully_read(self, rec: Any) -> bool:
         """A short read of a capped payload is fine; check whether the stream really ended."""

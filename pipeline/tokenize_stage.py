@@ -21,6 +21,7 @@ import json
 import math
 import time
 import zlib
+from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -62,6 +63,7 @@ SHARD_SCHEMA = pa.schema([
     pa.field("source", pa.string()),
     pa.field("n_tokens", pa.int32()),
     pa.field("input_ids", pa.list_(pa.uint32())),
+    pa.field("license", pa.string()),  # SPDX id of the page's declared licence (rights step), else null
 ])
 
 
@@ -99,14 +101,16 @@ class ScatterTask:
             name = layout.part_of(path)
             with store.fs.open(path, "rb") as f:
                 pf = pq.ParquetFile(f)
-                table = pf.read(columns=[c for c in ("id", "source", "text", "lang") if c in pf.schema_arrow.names])
+                table = pf.read(columns=[c for c in ("id", "source", "text", "lang", "license")
+                                         if c in pf.schema_arrow.names])
+            lic = table["license"] if "license" in table.column_names else pa.nulls(table.num_rows, pa.string())
             pieces = []
             for start in range(0, table.num_rows, self.batch_docs):
                 batch = table.slice(start, self.batch_docs)
                 values, offsets = tok.encode_batch(batch["text"].to_pylist())
                 ids = pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), pa.array(values, pa.uint32()))
-                pieces.append(pa.table([batch["id"], batch["source"],
-                                        pa.array(np.diff(offsets).astype(np.int32)), ids], schema=SHARD_SCHEMA))
+                pieces.append(pa.table([batch["id"], batch["source"], pa.array(np.diff(offsets).astype(np.int32)), ids,
+                                        lic.slice(start, batch.num_rows)], schema=SHARD_SCHEMA))
             rows = (pa.concat_tables(pieces) if pieces else SHARD_SCHEMA.empty_table()).combine_chunks()
             scatter(store, self.stage, "tokens", name, rows, doc_keys(rows["doc_id"].to_pylist(), self.seed, self.stage),
                     self.buckets)
@@ -174,11 +178,21 @@ class BucketTask:
             store.write_bytes(f"{self.stage}/shards/{name}", data)
             shards.append({"file": f"shards/{name}", "docs": shard.num_rows,
                            "tokens": int(pc.sum(shard["n_tokens"]).as_py() or 0),
-                           "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()})
+                           "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(),
+                           "tokens_by_license": tokens_by_license(shard)})
             start, k = end, k + 1
         store.write_text(self.info_file(self.stage, self.bucket), json.dumps(shards))
         store.write_text(self.marker, "")
         return {}  # documents were counted by the scatter phase
+
+
+def tokens_by_license(shard: pa.Table) -> dict[str, int]:
+    """Tokens per licence (``none``: no declared licence) for audits and licence-filtered training."""
+    if not shard.num_rows:
+        return {}
+    t = pa.table({"l": pc.fill_null(shard["license"], "none"), "n": shard["n_tokens"]})
+    g = t.group_by("l").aggregate([("n", "sum")])
+    return dict(sorted(zip(g["l"].to_pylist(), map(int, g["n_sum"].to_pylist()), strict=True)))
 
 
 def shard_bytes(shard: pa.Table, row_group_tokens: int) -> bytes:
@@ -186,7 +200,7 @@ def shard_bytes(shard: pa.Table, row_group_tokens: int) -> bytes:
     buf = io.BytesIO()
     # Token ids do not dictionary-encode well: trying costs time and bytes.
     pq.write_table(shard, buf, row_group_size=max(1, int(row_group_tokens / mean)),
-                   **{**PARQUET_OPTS, "use_dictionary": ["doc_id", "source"]})
+                   **{**PARQUET_OPTS, "use_dictionary": ["doc_id", "source", "license"]})
     return buf.getvalue()
 
 
@@ -211,10 +225,14 @@ class ManifestTask:
             rel = BucketTask.info_file(self.stage, b)
             if store.exists(rel):
                 shards += json.loads(store.read_text(rel))
+        by_license: Counter = Counter()
+        for s in shards:
+            by_license.update(s.get("tokens_by_license", {}))
         manifest = {"format": "cc-cleaner-shards/1", **self.info, "buckets": self.buckets,
                     "total_tokens": sum(s["tokens"] for s in shards), "total_docs": sum(s["docs"] for s in shards),
+                    "tokens_by_license": dict(sorted(by_license.items())),
                     "columns": {"input_ids": "list<uint32>, EOS appended", "doc_id": "string",
-                                "source": "string", "n_tokens": "int32"},
+                                "source": "string", "n_tokens": "int32", "license": "string (SPDX id) or null"},
                     "shards": shards}
         store.write_text(f"{self.stage}/manifest.json", json.dumps(manifest, indent=1, ensure_ascii=False))
         store.write_text(self.marker, "")

@@ -53,7 +53,7 @@ def test_stage_names_unique_and_required_fields():
 def test_step_defaults_are_part_of_the_spec():
     j = parse_job(job(stages=[{"name": "s", "steps": ["extract"]}]), "/x")
     assert j.spec.stages[0].steps == [{"extract": {"backend": "trafilatura", "favor_precision": False,
-                                                   "include_tables": True, "min_chars": 1}}]
+                                                   "include_tables": True, "min_chars": 1, "rights": True}}]
 
 
 def test_stage_resources_are_validated_and_do_not_change_the_config_hash():

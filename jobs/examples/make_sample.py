@@ -14,7 +14,14 @@ from pathlib import Path
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from sample_pages import ARTICLES, CONTACT_PAGES, HOMEWORK_PAGE, NEAR_DUPLICATE_EDITS, SPAM_PAGES
+from sample_pages import (
+    ARTICLES,
+    CONTACT_PAGES,
+    HOMEWORK_PAGE,
+    NEAR_DUPLICATE_EDITS,
+    RIGHTS_PAGES,
+    SPAM_PAGES,
+)
 
 HERE = Path(__file__).parent
 NS = uuid.UUID("6f1c1f2e-9d7a-4c1e-8a53-0c0ffee00001")
@@ -58,12 +65,13 @@ class Crawl:
         rid = uuid.uuid5(NS, f"{kind}:{uri}:{self.n}")
         return {"WARC-Record-ID": f"<urn:uuid:{rid}>", "WARC-Date": f"2024-05-{1 + self.n % 28:02d}T12:00:00Z"}
 
-    def response(self, uri: str, body: bytes, ctype: str = "text/html; charset=utf-8", status: str = "200 OK") -> None:
+    def response(self, uri: str, body: bytes, ctype: str = "text/html; charset=utf-8", status: str = "200 OK",
+                 extra: list[tuple[str, str]] | None = None) -> None:
         req = StatusAndHeaders(f"GET /{uri.split('/', 3)[-1]} HTTP/1.1", [("Host", uri.split("/")[2])],
                                is_http_request=True)
         self.w.write_record(self.w.create_warc_record(uri, "request", http_headers=req,
                                                       warc_headers_dict=self._headers(uri, "request")))
-        http = StatusAndHeaders(status, [("Content-Type", ctype), ("Content-Length", str(len(body)))],
+        http = StatusAndHeaders(status, [("Content-Type", ctype), ("Content-Length", str(len(body))), *(extra or [])],
                                 protocol="HTTP/1.1")
         self.w.write_record(self.w.create_warc_record(uri, "response", payload=io.BytesIO(body), http_headers=http,
                                                       warc_headers_dict=self._headers(uri, "response")))
@@ -125,6 +133,29 @@ def main() -> None:
     # Boilerplate only: a tag index with links and no article text.
     crawls[0].response("https://news.example.com/tags", page("en", "Tags", [], slugs).replace(
         "<article><h1>Tags</h1></article>", "").encode())
+    # Rights: what each page's owner said, in the forms the rights step reads. The press site's
+    # tdmrep.json reserves text and data mining under /reserved/ only.
+    crawls[0].response("https://press.example.net/.well-known/tdmrep.json",
+                       b'[{"location": "/reserved/*", "tdm-reservation": 1, '
+                       b'"tdm-policy": "https://press.example.net/policy.json"}, '
+                       b'{"location": "/open/*", "tdm-reservation": 0}]', "application/json")
+    cc = "https://creativecommons.org/licenses/{}/4.0/"
+    rights = {  # slug -> (url, extra headers, extra head markup)
+        "lighthouse-keepers": ("https://rights.example.org/lighthouse", [("X-Robots-Tag", "noai, noimageai")], ""),
+        "beekeeping-basics": ("https://rights.example.org/bees", [], '<meta name="tdm-reservation" content="1">'),
+        "night-sky-guide": ("https://open.example.org/sky", [], f'<link rel="license" href="{cc.format("by")}">'),
+        "sourdough-starter": ("https://open.example.org/starter", [("Link", f'<{cc.format("by-nd")}>; rel="license"')],
+                              ""),
+        "tidal-energy": ("https://open.example.org/tides", [("X-Robots-Tag", "OtherBot: noai")],
+                         f'<link rel="license" href="{cc.format("by-nc-sa")}">'),
+        "bird-migration": ("https://press.example.net/reserved/birds", [], ""),
+        "glacier-retreat": ("https://press.example.net/open/glaciers", [("X-Robots-Tag", "max-snippet: 20")],
+                            '<meta name="robots" content="noindex">'),
+    }
+    for i, (slug, title, paras) in enumerate(RIGHTS_PAGES):
+        url, extra, head = rights[slug]
+        doc = page("en", title, paras, []).replace("</title>", "</title>" + head, 1)
+        crawls[i % 2].response(url, doc.encode(), extra=extra)
     # Records that are not documents, and one bad record.
     crawls[0].response("https://news.example.com/missing", b"<html><body>Not found</body></html>",
                        status="404 Not Found")

@@ -139,3 +139,43 @@ HOMEWORK_PAGE = ("homework-help", "en", "Homework Help: Word Problems", [
     "Start by finding how many trays remain, then multiply by the number of rolls on each tray. Always check the units in your final answer.",
     "If you are stuck, draw a picture of the trays and count them in groups. Our tutors are available every weekday afternoon to help with more problems like this one.",
 ])
+
+# Pages whose owners state their rights (the rights step): (slug, title, paragraphs); the
+# signal each carries is set in make_sample.py.
+RIGHTS_PAGES = [
+    ("lighthouse-keepers", "The Last Lighthouse Keepers", [
+        "For two centuries the lighthouses along the northern coast were tended by keepers who lived beside the lamp. They trimmed wicks, wound the clockwork that turned the lens, and logged every passing ship.",
+        "Automation arrived slowly. Electric lamps replaced oil, then timers replaced the night watch, and by the nineteen nineties the last keepers handed over their keys.",
+        "Several towers now open their doors to visitors in summer. Volunteers tell the stories of storms, rescues and the long winters that the keepers spent alone with the sea.",
+    ]),
+    ("beekeeping-basics", "Beekeeping for Beginners", [
+        "A first hive needs a sunny spot, shelter from the wind and a source of water nearby. Most beginners start with a single colony bought from a local association in late spring.",
+        "Inspect the hive every week or two during the season. Look for eggs, which show the queen is laying, and make sure the bees have room to store nectar before the main flow.",
+        "Do not take too much honey in the first year. The colony needs its stores to survive the winter, and a strong hive in spring is worth more than a few extra jars in autumn.",
+    ]),
+    ("night-sky-guide", "Reading the Winter Night Sky", [
+        "Winter evenings offer some of the brightest stars of the year. Orion rises in the east after dark, and the three stars of his belt point down toward Sirius, the brightest star in the sky.",
+        "Above Orion sits the red giant Aldebaran in the face of Taurus, and beyond it the small cluster of the Pleiades. A pair of binoculars shows dozens of stars where the eye sees only six.",
+        "Find a dark place away from street lights and give your eyes twenty minutes to adjust. A red torch keeps your night vision while you check a chart.",
+    ]),
+    ("sourdough-starter", "Keeping a Sourdough Starter Alive", [
+        "A starter is a living culture of wild yeast and bacteria that you feed with flour and water. Kept at room temperature it needs feeding every day; in the fridge once a week is enough.",
+        "If a grey liquid collects on top, the culture is hungry. Pour it off, discard half of the starter and feed the rest with equal weights of flour and water.",
+        "A healthy starter doubles within six to eight hours of feeding and smells pleasantly sour. Use it at its peak for the lightest loaves.",
+    ]),
+    ("tidal-energy", "How Tidal Power Works", [
+        "Tides move enormous volumes of water twice a day, and that movement can turn turbines. Tidal stream turbines sit on the sea bed like underwater wind turbines and spin as the current passes.",
+        "Unlike wind and sunshine, tides can be predicted years in advance. Grid operators know exactly when a tidal plant will produce power and how much.",
+        "The challenge is cost. Salt water corrodes machinery, storms damage equipment, and only a few places have currents strong enough to make a plant pay.",
+    ]),
+    ("bird-migration", "Why Birds Migrate", [
+        "Each autumn billions of birds leave their breeding grounds for warmer regions where food stays plentiful through the winter. Some travel a few hundred kilometres; others cross entire oceans.",
+        "Birds find their way using the sun, the stars, the earth's magnetic field and landmarks they learn on earlier journeys. Young birds often inherit the direction and distance of their first trip.",
+        "Habitat loss along the route is now a major threat. Wetlands where flocks rest and feed are drained, and a single missing stopover can break a journey of thousands of kilometres.",
+    ]),
+    ("glacier-retreat", "Measuring a Retreating Glacier", [
+        "Researchers track glaciers by photographing the same view year after year and by surveying the ice front with satellite positioning. The records show most mountain glaciers shrinking fast.",
+        "Meltwater from glaciers feeds rivers through the dry summer months. When the ice is gone, the rivers that towns and farms depend on carry far less water in the hottest season.",
+        "Volunteers help by reporting the position of marker stakes and by sharing dated photographs, which fill the gaps between formal surveys.",
+    ]),
+]

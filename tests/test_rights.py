@@ -1,0 +1,188 @@
+"""Rights signals (AI/TDM reservations, licences, notices) and the rights step's policy."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from cc_cleaner.filters.rights import _parse_tdmrep, _path_matches
+from cc_cleaner.filters.rights_signals import page_signals, restrictiveness, spdx
+from cc_cleaner.jobs.report import load_report, reconcile
+from cc_cleaner.pipeline.step import StepContext, get_step
+
+from conftest import cli, shared_path
+from helpers import write_warc
+
+CC = "https://creativecommons.org/licenses/{}/4.0/"
+
+
+@pytest.mark.parametrize("url, sid", [
+    ("https://creativecommons.org/licenses/by/4.0/", "CC-BY-4.0"),
+    ("http://creativecommons.org/licenses/by-sa/3.0/deed.an", "CC-BY-SA-3.0"),
+    ("//creativecommons.org/licenses/by-nc-nd/2.5/cn/", "CC-BY-NC-ND-2.5"),
+    ("https://creativecommons.org/publicdomain/zero/1.0/", "CC0-1.0"),
+    ("https://creativecommons.org/publicdomain/mark/1.0/", "LicenseRef-PDM-1.0"),
+    ("https://www.gnu.org/licenses/fdl-1.3.html", "GFDL-1.3-or-later"),
+    ("https://opensource.org/licenses/MIT", "MIT"),
+    ("https://creativecommons.org/licenses/", None),
+    ("https://creativecommons.org/licenses/sampling+/1.0/", None),
+    ("https://example.com/terms", None),
+])
+def test_licence_urls_map_to_spdx(url, sid):
+    assert spdx(url) == sid
+
+
+def test_every_signal_form_is_read():
+    html = f"""<html><head>
+    <meta name="robots" content="noindex, follow"><meta name="GPTBot" content="noai, noimageai">
+    <meta name="tdm-reservation" content="1"><meta name="tdm-policy" content="https://ex.org/policy.json">
+    <meta name="dcterms.license" content="{CC.format('by-sa')}">
+    <script type="application/ld+json">{{"@graph": [{{"@type": "Article", "license": "{CC.format('by')}"}}]}}</script>
+    </head><body class="tdm-header"><div class="tdm-menu">menu</div>
+    <span property="dc:license" resource="{CC.format('by-nc')}"></span>
+    <a rel="license noopener" href="{CC.format('by-nc-nd')}">licence</a>
+    <img src="x.jpg"> Photo: <a href="https://creativecommons.org/licenses/by-sa/2.0/">CC BY-SA 2.0</a>
+    <footer>&copy; 2019-2024 Example Press Ltd. All rights reserved.</footer></body></html>"""
+    headers = "X-Robots-Tag: googlebot: noai\nX-Robots-Tag: none\nTDM-Reservation: 1"
+    s = page_signals(html, headers)
+    assert s.directives == ["header:noai@googlebot", "header:none", "header:tdm-reservation", "meta:noai@gptbot",
+                            "meta:noimageai@gptbot", "meta:noindex", "meta:tdm-policy=https://ex.org/policy.json",
+                            "meta:tdm-reservation"]
+    # Of the declared licences, the most restrictive; the others and a photo credit are mentions.
+    assert (s.license, s.license_evidence) == ("CC-BY-NC-ND-4.0", "a")
+    assert s.licenses_mentioned == ["CC-BY-4.0", "CC-BY-NC-4.0", "CC-BY-SA-2.0", "CC-BY-SA-4.0"]
+    assert s.copyright_notice == "© 2019-2024 Example Press Ltd. All rights reserved."  # evidence only
+    assert s.malformed == 0
+    assert restrictiveness("CC0-1.0") < restrictiveness("CC-BY-4.0") < restrictiveness("CC-BY-SA-4.0") \
+        < restrictiveness("CC-BY-NC-4.0") < restrictiveness("CC-BY-ND-4.0")
+
+
+def test_malformed_values_are_ignored_and_counted():
+    html = """<meta name="tdm-reservation" content="yes please"><meta name="tdm-policy" content="not a url">
+    <meta name="robots" content="noai;; <script>"><script type="application/ld+json">{"license": </script>"""
+    s = page_signals(html, "X-Robots-Tag: !!!\nTDM-Reservation: maybe\nLink: <nonsense>; rel=license")
+    assert s.directives == [] and s.license is None
+    assert s.malformed == 6
+    assert page_signals(None, None).directives == [] and page_signals("", "").license is None
+    # Only a notice: never taken for a licence.
+    assert page_signals("<p>All rights reserved.</p>", None).license is None
+
+
+def test_tdmrep_patterns_most_specific_wins():
+    rules = _parse_tdmrep(json.dumps([
+        {"location": "/*", "tdm-reservation": 1, "tdm-policy": "https://p.example/policy.json"},
+        {"location": "/open/*", "tdm-reservation": 0},
+        {"location": "/open/secret.html$", "tdm-reservation": 1},
+        {"location": 5}, "junk"]))
+    assert len(rules) == 3
+
+    def reserved(path: str) -> bool:
+        best = max((r for r in rules if _path_matches(r[0], path)), key=lambda r: len(r[0]))
+        return best[1]
+
+    assert reserved("/news/a.html") and not reserved("/open/a.html") and reserved("/open/secret.html")
+    assert not reserved("/open/secret.html.bak") or _path_matches("/open/*", "/open/secret.html.bak")
+    assert _parse_tdmrep("{not json") is None and _parse_tdmrep('{"location": "/"}') is None
+
+
+def _table(rows: list[dict]) -> pa.Table:
+    cols = ("id", "text", "url", "source", "rights_signals", "license", "copyright_notice", "rights_known")
+    return pa.table({c: [r.get(c) for r in rows] for c in cols},
+                    schema=pa.schema([("id", pa.string()), ("text", pa.string()), ("url", pa.string()),
+                                      ("source", pa.string()), ("rights_signals", pa.list_(pa.string())),
+                                      ("license", pa.string()), ("copyright_notice", pa.string()),
+                                      ("rights_known", pa.bool_())]))
+
+
+def test_policy_agents_licences_allow_list_and_unknown(tmp_path):
+    def doc(i: int, url: str, signals: list[str] | None = None, lic: str | None = None, known: bool = True) -> dict:
+        return {"id": str(i), "text": "t", "url": url, "source": "s", "rights_signals": signals or [],
+                "license": lic, "rights_known": known}
+
+    t = _table([
+        doc(0, "https://a.example/x", ["header:noai"]),
+        doc(1, "https://a.example/y", ["meta:noai@otherbot"]),  # not one of our agents: kept
+        doc(2, "https://a.example/z", ["meta:noai@gptbot"]),
+        doc(3, "https://b.example/x", ["header:noindex"]),  # counted, not a drop by default
+        doc(4, "https://b.example/y", [], "CC-BY-ND-4.0"),
+        doc(5, "https://b.example/z", [], "CC-BY-NC-4.0"),
+        doc(6, "https://licensed.example/p", ["header:noai"]),  # the user licensed this source
+        doc(7, "https://c.example/q", [], None, known=False),  # JSONL text: unknown, not absent
+        doc(8, "https://c.example/r"),
+    ])
+    step = get_step("rights", {"licenses": {"drop": ["*-ND-*"], "tag": ["*-NC-*"]}, "allow": ["licensed.example"]},
+                    StepContext(base_dir=str(tmp_path)))
+    res = step.process(t)
+    assert dict(zip(res.rejected["id"].to_pylist(), res.rejected["reason"].to_pylist(), strict=True)) == \
+        {"0": "noai", "2": "noai", "4": "license_dropped"}
+    assert res.rejected.filter(pa.compute.equal(res.rejected["id"], "2"))["rights_cause"][0].as_py() == \
+        "meta:noai@gptbot"
+    kept = {r["id"]: r for r in res.kept.to_pylist()}
+    assert kept["5"]["rights_tagged"] and not kept["8"]["rights_tagged"]
+    assert kept["6"]["rights_cause"] == "allow_list"
+    c = res.counters
+    assert c["rights:unknown"] == 1 and c["rights:no_signal"] == 1 and c["signal:noai"] == 4
+    assert c["license:CC-BY-ND-4.0"] == 1 and c["rights_agent:gptbot"] == 1 and c["rights_agent:*"] == 1
+    # A stricter policy: noindex drops too.
+    strict = get_step("rights", {"drop_on": ["noai", "tdm-reservation", "noindex"]}, StepContext())
+    assert "noindex" in strict.process(t).rejected["reason"].to_pylist()
+
+
+def test_signals_in_real_pages_and_warc_headers(tmp_path):
+    """Real pages: licence links are found where the page declares one, a notice never becomes a
+    licence, theme class names (tdm-header) are not TDM signals; real WARC files go through
+    extraction with their headers read."""
+    root = shared_path("html_extraction")
+    pages = sorted(root.rglob("*.html.gz"))
+    assert len(pages) > 1000
+    found, notices, directives = {}, 0, set()
+    for p in pages:
+        s = page_signals(gzip.decompress(p.read_bytes()).decode("utf-8", "replace"), None)
+        if s.license:
+            found[p.name] = (s.license, s.license_evidence)
+        notices += bool(s.copyright_notice)
+        directives.update(d.split("@")[0] for d in s.directives)
+        assert "meta:tdm-reservation" not in s.directives
+    assert len(found) >= 10 and all(sid.startswith(("CC", "GFDL", "LicenseRef")) for sid, _ in found.values())
+    assert notices > 300 and "meta:noindex" in directives
+    warcs = [shared_path("warc", "commoncrawl_whirlwind", "whirlwind.warc.gz"),
+             shared_path("warc", "dolma", "sample-0000.warc.gz"), shared_path("warc", "pywb", "iana.warc.gz")]
+    job = {"name": "r", "output": str(tmp_path / "out"), "input": {"format": "warc", "paths": [str(w) for w in warcs]},
+           "stages": [{"name": "x", "steps": ["extract", "rights"]}]}
+    (tmp_path / "job.yaml").write_text(json.dumps(job))
+    cli("run", str(tmp_path / "job.yaml"), "--quiet")
+    st = load_report(str(tmp_path / "out"))["stages"][0]
+    rights = next(s for s in st["steps"] if s["name"] == "rights")
+    assert rights["docs_in"] >= 30 and rights["counters"]["rights:unknown"] == 0
+    assert sum(v for k, v in rights["counters"].items() if k.startswith("license:")) == rights["docs_in"]
+
+
+def test_headers_reach_the_step_through_a_warc(tmp_path):
+    body = "<html><head><title>t</title></head><body>" + "<p>A sentence about the sea and ships.</p>" * 20
+    pages = [("https://h.example/a", (body + "</body></html>").encode(), "text/html")]
+    write_warc(tmp_path / "a.warc.gz", pages)
+    from cc_cleaner.pipeline.readers import InputConfig, read_file
+
+    (row,) = [r for r in read_file(str(tmp_path / "a.warc.gz"), InputConfig(format="warc", paths=["x"]), "s")
+              if isinstance(r, dict)]
+    assert row["headers"] == ""  # read, and none of the rights headers present: known absent
+
+
+def test_quickstart_rights_counts_report_and_licence_tokens(quickstart_out: Path, tmp_path: Path):
+    rep = load_report(str(quickstart_out))
+    assert not reconcile(rep)
+    extract = next(st for st in rep["stages"] if st["stage"] == "extract")
+    rights = next(s for s in extract["steps"] if s["name"] == "rights")
+    assert rights["drops"] == {"noai": 1, "tdm_reservation": 2, "license_dropped": 1}
+    assert rights["counters"]["license:CC-BY-4.0"] == 1 and rights["counters"]["license:CC-BY-NC-SA-4.0"] == 1
+    manifest = json.loads((quickstart_out / "tokenize" / "manifest.json").read_text())
+    by = manifest["tokens_by_license"]
+    assert sum(by.values()) == manifest["total_tokens"] and by["CC-BY-4.0"] > 0 and by["CC-BY-NC-SA-4.0"] > 0
+    html = tmp_path / "r.html"
+    cli("stats", str(quickstart_out), "--html", str(html))
+    page = html.read_text(encoding="utf-8")
+    assert 'id="rights"' in page and 'data-chart="rights-per-license"' in page and "carry no signal" in page
