@@ -33,7 +33,12 @@ def test_quickstart_outputs(quickstart_out: Path):
     assert rejected["https://news.example.com/tags"] == ("gopher_quality", "too_few_words")
     assert rejected["https://news.example.com/articles/compost"] == ("robots", "robots_disallowed")
     assert rejected["https://contact.example.org/contact-bakery"] == ("quality_model", "quality_score_too_low")
-    assert len(docs) == 21 and len(rejected) == 11
+    # The site owners' reservations and licences (rights step; see make_sample.py).
+    assert rejected["https://rights.example.org/lighthouse"] == ("rights", "noai")  # X-Robots-Tag header
+    assert rejected["https://rights.example.org/bees"] == ("rights", "tdm_reservation")  # meta tag
+    assert rejected["https://press.example.net/reserved/birds"] == ("rights", "tdm_reservation")  # tdmrep.json
+    assert rejected["https://open.example.org/starter"] == ("rights", "license_dropped")  # CC BY-ND in a Link header
+    assert len(docs) == 24 and len(rejected) == 15
     assert {d["lang"] for d in docs} == {"en", "zh"}
     ids = [d["id"] for d in docs]
     assert len(set(ids)) == len(ids)
@@ -68,7 +73,7 @@ def test_status_and_stats(quickstart_out: Path):
     manifest = json.loads((quickstart_out / "tokenize" / "manifest.json").read_text())
     tok = stages[-1]
     final = read_rows(quickstart_out / "clean" / "data")
-    assert tok["stage"] == "tokenize" and tok["docs_in"] == len(final) == manifest["total_docs"] == 12
+    assert tok["stage"] == "tokenize" and tok["docs_in"] == len(final) == manifest["total_docs"] == 15
     clean = {r["url"]: r for r in final}
     school = clean["https://contact.example.org/contact-school"]
     assert school["pii_count"] == 5 and "138-1234-5678" not in school["text"] and "<CN_ID>" in school["text"]
@@ -85,11 +90,12 @@ def test_rerun_skips_and_changed_config_is_an_error(quickstart_out: Path, tmp_pa
     assert "already done" in cli("run", str(QUICKSTART), "--output", str(out), "--quiet")
     assert tree_digest(out) == before
     spec = yaml.safe_load(QUICKSTART.read_text())
-    spec["stages"][0]["steps"][0]["extract"]["favor_precision"] = True
+    steps = {name: cfg for st in spec["stages"] for item in st.get("steps", []) for name, cfg in item.items()}
+    steps["extract"]["favor_precision"] = True
     spec["input"]["paths"] = [str(QUICKSTART.parent / "data" / "*.warc.gz")]
-    spec["stages"][0]["steps"][1]["robots"]["table"] = str(QUICKSTART.parent / "data" / "*.warc.gz")
-    spec["stages"][0]["steps"][2]["url_blocklist"]["file"] = str(QUICKSTART.parent / "blocklist.txt")
-    spec["stages"][3]["steps"][1]["decontaminate"]["files"][0]["path"] = str(QUICKSTART.parent / "benchmark_sample.jsonl")
+    steps["robots"]["table"] = steps["rights"]["tdmrep"] = str(QUICKSTART.parent / "data" / "*.warc.gz")
+    steps["url_blocklist"]["file"] = str(QUICKSTART.parent / "blocklist.txt")
+    steps["decontaminate"]["files"][0]["path"] = str(QUICKSTART.parent / "benchmark_sample.jsonl")
     changed = tmp_path / "changed.yaml"
     changed.write_text(yaml.safe_dump(spec))
     msg = cli("run", str(changed), "--output", str(out), "--quiet", code=2)
