@@ -226,6 +226,24 @@ def sample(out: str, step: str, reason: str | None, n: int, kept: bool, chars: i
         click.echo()
 
 
+@main.command()
+@click.argument("old")
+@click.argument("new")
+@click.option("--state", "state_path", type=click.Path(exists=True, dir_okay=False),
+              help="A loader state (JSON of ShardLoader.state_dict()): tokens before and after it in each.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def diff(old: str, new: str, state_path: str | None, as_json: bool) -> None:
+    """What changed between two versions of a corpus (two outputs of the job)."""
+    from cc_cleaner.jobs.diff import diff as compute
+    from cc_cleaner.jobs.diff import format_diff, load_state
+
+    try:
+        d = compute(old, new, load_state(state_path) if state_path else None)
+    except (ValueError, NotAnOutput) as e:
+        _fail(str(e))
+    click.echo(json.dumps(d, indent=1) if as_json else format_diff(d))
+
+
 @main.command("decontam-index")
 @click.option("--benchmarks-dir", help="Folder with the known layouts (gsm8k/, mmlu/, ceval/, llm_foundry_icl/...).")
 @click.option("--benchmark", "benchmarks", multiple=True,

@@ -1,13 +1,18 @@
-"""The tokenize stage: tokenized Parquet shards in a seeded global shuffle, plus a manifest.
+"""The tokenize stage: tokenized Parquet shards in a seeded key order, plus a manifest.
+
+Every document's place in the training stream is a pure function of the job seed and its id:
+its key ``xxh64("{seed}:{doc id}")``. Two versions of a corpus (a filter tightened, an input
+added) therefore agree on the order of the documents they share, and a loader can hand over
+from one to the other (``pipeline.loader``).
 
 Phases (each a set of idempotent tasks with completion markers):
 
-1. ``scatter``: one task per upstream task; tokenizes its documents (EOS appended) and
-   sends each to bucket ``hash(seed, stage, doc id) % buckets``, one file per upstream part.
-2. ``shards``: one task per bucket; reads the bucket's files in name order, permutes the
-   rows with a generator seeded by (seed, stage, bucket) and cuts shards of ``shard_tokens``.
-3. ``manifest``: one task; lists shards with token/document counts and sha256, the
-   tokenizer's identity and hash, the seed and the stage's config hash.
+1. ``scatter``: one task per upstream task; tokenizes its documents (EOS appended) and sends
+   each to its key range (bucket ``((key >> 32) * buckets) >> 32``), one file per upstream part.
+2. ``shards``: one task per bucket; sorts the bucket's rows by key and cuts shards of
+   ``shard_tokens``: a shard is a range of the key order.
+3. ``manifest``: one task; lists shards with their key ranges, token/document counts and
+   sha256, the tokenizer's identity and hash, the seed and the stage's config hash.
 
 A bucket's rows are held in memory by its task: about ``shard_tokens`` x 4 bytes of token ids
 with the default bucket count (one bucket per expected shard).
@@ -20,7 +25,6 @@ import io
 import json
 import math
 import time
-import zlib
 from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -64,13 +68,27 @@ SHARD_SCHEMA = pa.schema([
     pa.field("n_tokens", pa.int32()),
     pa.field("input_ids", pa.list_(pa.uint32())),
     pa.field("license", pa.string()),  # SPDX id of the page's declared licence (rights step), else null
+    pa.field("key", pa.uint64()),  # the document's place in the training stream
+    pa.field("digest", pa.uint64()),  # xxh64 of its token ids: a loader knows an unchanged document
 ])
 
 
-def doc_keys(ids: list[str], seed: int, stage: str) -> np.ndarray:
-    """A document's bucket key: xxh64 of the seed, the stage and its id (uint64)."""
-    prefix = f"{seed}:{stage}:".encode()
+def doc_keys(ids: list[str], seed: int) -> np.ndarray:
+    """Documents' keys: xxh64 of the job seed and the id (uint64), whatever stage or version."""
+    prefix = f"{seed}:".encode()
     return np.fromiter((xxhash.xxh64_intdigest(prefix + i.encode()) for i in ids), dtype=np.uint64, count=len(ids))
+
+
+def key_range(keys: np.ndarray, buckets: int) -> np.ndarray:
+    """The range (bucket) of each key: equal slices of the key space, in key order."""
+    return ((keys >> np.uint64(32)) * np.uint64(buckets)) >> np.uint64(32)
+
+
+def token_digests(values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    data = values.astype(np.uint32, copy=False)
+    return np.fromiter((xxhash.xxh64_intdigest(data[a:b].tobytes()) for a, b in zip(offsets[:-1], offsets[1:],
+                                                                                      strict=True)),
+                       dtype=np.uint64, count=len(offsets) - 1)
 
 
 @dataclass(frozen=True)
@@ -110,10 +128,12 @@ class ScatterTask:
                 values, offsets = tok.encode_batch(batch["text"].to_pylist())
                 ids = pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), pa.array(values, pa.uint32()))
                 pieces.append(pa.table([batch["id"], batch["source"], pa.array(np.diff(offsets).astype(np.int32)), ids,
-                                        lic.slice(start, batch.num_rows)], schema=SHARD_SCHEMA))
+                                        lic.slice(start, batch.num_rows),
+                                        pa.array(doc_keys(batch["id"].to_pylist(), self.seed)),
+                                        pa.array(token_digests(np.asarray(values), offsets))], schema=SHARD_SCHEMA))
             rows = (pa.concat_tables(pieces) if pieces else SHARD_SCHEMA.empty_table()).combine_chunks()
-            scatter(store, self.stage, "tokens", name, rows, doc_keys(rows["doc_id"].to_pylist(), self.seed, self.stage),
-                    self.buckets)
+            scatter(store, self.stage, "tokens", name, rows,
+                    key_range(rows["key"].to_numpy(), self.buckets), self.buckets)
             by = breakdown(table)
             st = PartStats(self.stage, self.task_id, 0, docs_in=rows.num_rows, docs_out=rows.num_rows,
                            bytes_in=text_bytes(table), in_by=by, out_by=by)
@@ -163,8 +183,7 @@ class BucketTask:
         store = Store(self.output)
         # One chunk: take() on a chunked list column is several times slower.
         rows = gather(store, self.stage, "tokens", self.bucket, SHARD_SCHEMA)
-        rng = np.random.default_rng([self.seed, zlib.crc32(self.stage.encode()), self.bucket])
-        rows = rows.take(pa.array(rng.permutation(rows.num_rows)))
+        rows = rows.take(pc.sort_indices(rows, sort_keys=[("key", "ascending"), ("doc_id", "ascending")]))
         cum = np.cumsum(rows["n_tokens"].to_numpy())
         shards = []
         start, k = 0, 0
@@ -176,7 +195,9 @@ class BucketTask:
             name = f"b{self.bucket:05d}-{k:05d}.parquet"
             data = shard_bytes(shard, self.row_group_tokens)
             store.write_bytes(f"{self.stage}/shards/{name}", data)
-            shards.append({"file": f"shards/{name}", "docs": shard.num_rows,
+            keys = shard["key"]
+            shards.append({"file": f"shards/{name}", "bucket": self.bucket, "first_key": keys[0].as_py(),
+                           "last_key": keys[-1].as_py(), "docs": shard.num_rows,
                            "tokens": int(pc.sum(shard["n_tokens"]).as_py() or 0),
                            "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(),
                            "tokens_by_license": tokens_by_license(shard)})
@@ -228,11 +249,14 @@ class ManifestTask:
         by_license: Counter = Counter()
         for s in shards:
             by_license.update(s.get("tokens_by_license", {}))
-        manifest = {"format": "cc-cleaner-shards/1", **self.info, "buckets": self.buckets,
+        manifest = {"format": "cc-cleaner-shards/2", **self.info, "buckets": self.buckets,
+                    "order": "key = xxh64('{seed}:{doc_id}'); bucket = ((key >> 32) * buckets) >> 32; "
+                             "shards in (bucket, first_key) order hold their documents in key order",
                     "total_tokens": sum(s["tokens"] for s in shards), "total_docs": sum(s["docs"] for s in shards),
                     "tokens_by_license": dict(sorted(by_license.items())),
                     "columns": {"input_ids": "list<uint32>, EOS appended", "doc_id": "string",
-                                "source": "string", "n_tokens": "int32", "license": "string (SPDX id) or null"},
+                                "source": "string", "n_tokens": "int32", "license": "string (SPDX id) or null",
+                                "key": "uint64 (stream order)", "digest": "uint64 (xxh64 of the token ids)"},
                     "shards": shards}
         store.write_text(f"{self.stage}/manifest.json", json.dumps(manifest, indent=1, ensure_ascii=False))
         store.write_text(self.marker, "")

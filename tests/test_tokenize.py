@@ -86,9 +86,16 @@ def test_tiktoken_round_trip_manifest_and_determinism(tmp_path: Path):
         assert t.schema.field("input_ids").type.value_type.bit_width == 32 and t.num_rows == s["docs"]
         assert sum(t["n_tokens"].to_pylist()) == s["tokens"]
     assert sum(s["tokens"] for s in m["shards"]) == m["total_tokens"]
-    # The documents really are shuffled across shards, not in input order.
-    first = pq.read_table(out / "tokenize" / m["shards"][0]["file"])["doc_id"].to_pylist()
-    assert first != sorted(first, key=list(docs).index)
+    # Shards are ranges of the key order (xxh64 of seed and id): not input order.
+    from cc_cleaner.pipeline.tokenize_stage import doc_keys, key_range
+
+    keys = np.concatenate([pq.read_table(out / "tokenize" / s["file"])["key"].to_numpy() for s in m["shards"]])
+    ids = [i for s in m["shards"] for i in pq.read_table(out / "tokenize" / s["file"])["doc_id"].to_pylist()]
+    assert np.array_equal(keys, doc_keys(ids, 11)) and np.all(np.diff(key_range(keys, m["buckets"]).astype(np.int64)) >= 0)
+    for s in m["shards"]:
+        k = pq.read_table(out / "tokenize" / s["file"])["key"].to_numpy()
+        assert np.all(np.diff(k.astype(np.float64)) >= 0) and (int(k[0]), int(k[-1])) == (s["first_key"], s["last_key"])
+    assert ids != sorted(ids, key=list(docs).index)
     # A plain Parquet dataset for other readers.
     assert ds.dataset(out / "tokenize" / "shards").to_table(columns=["n_tokens"]).num_rows == len(docs)
     # Same job, one worker instead of two: byte-identical shards and manifest.
@@ -140,44 +147,53 @@ def manifest(tmp_path_factory) -> str:
 
 
 def stream(manifest: str) -> np.ndarray:
+    """Epoch 0: every document in key order (the shards' own order), concatenated."""
     m = json.loads(Path(manifest).read_text())
     root = Path(manifest).parent
-    order = np.random.default_rng([5, 0]).permutation(len(m["shards"]))
-    return np.concatenate([np.concatenate(pq.read_table(root / m["shards"][i]["file"])["input_ids"].to_numpy(
-        zero_copy_only=False)) for i in order]).astype(np.uint32)
+    return np.concatenate([np.concatenate(pq.read_table(root / s["file"])["input_ids"].to_numpy(
+        zero_copy_only=False)) for s in m["shards"]]).astype(np.uint32)
 
 
 def test_loader_ranks_disjoint_and_complete(manifest: str):
     L = 512
     full = stream(manifest)
     n = len(full) // L
-    per_rank = [list(ShardLoader(manifest, L, rank=r, world_size=4, seed=5)) for r in range(4)]
+    per_rank = [list(ShardLoader(manifest, L, rank=r, world_size=4)) for r in range(4)]
     assert sum(map(len, per_rank)) == n
     for i in range(n):
         assert np.array_equal(per_rank[i % 4][i // 4], full[i * L:(i + 1) * L])
-    padded = list(ShardLoader(manifest, L, seed=5, pad_id=0))
+    padded = list(ShardLoader(manifest, L, pad_id=0))
     assert len(padded) == n + 1 and np.array_equal(padded[-1][: len(full) - n * L], full[n * L:])
 
 
 def test_loader_resume_mid_epoch_is_exact(manifest: str):
-    a = ShardLoader(manifest, 256, rank=1, world_size=2, seed=5)
-    expected = list(ShardLoader(manifest, 256, rank=1, world_size=2, seed=5))
-    it = iter(a)
-    head = [next(it) for _ in range(7)]
-    state = json.loads(json.dumps(a.state_dict()))  # survives a checkpoint file
-    b = ShardLoader(manifest, 256, rank=1, world_size=2, seed=5)
-    b.load_state_dict(state)
-    tail = list(b)
-    assert len(head) + len(tail) == len(expected)
-    assert all(np.array_equal(x, y) for x, y in zip(head + tail, expected, strict=True))
-    assert b.epoch == 1 and list(b)  # the next epoch starts over, in another shard order
+    for epoch in (0, 1):  # key order, then an epoch that visits ranges in another order
+        a = ShardLoader(manifest, 256, rank=1, world_size=2, epoch=epoch)
+        expected = list(ShardLoader(manifest, 256, rank=1, world_size=2, epoch=epoch))
+        it = iter(a)
+        head = [next(it) for _ in range(7)]
+        state = json.loads(json.dumps(a.state_dict()))  # survives a checkpoint file
+        other = ShardLoader(manifest, 256, rank=0, world_size=2, epoch=epoch)
+        it0 = iter(other)
+        for _ in range(7):
+            next(it0)
+        assert other.state_dict() == state  # every rank saves the same position
+        b = ShardLoader(manifest, 256, rank=1, world_size=2)
+        b.load_state_dict(state)
+        tail = list(b)
+        assert len(head) + len(tail) == len(expected)
+        assert all(np.array_equal(x, y) for x, y in zip(head + tail, expected, strict=True))
+        assert b.epoch == epoch + 1
+    e0 = np.concatenate(list(ShardLoader(manifest, 256)))
+    e1 = np.concatenate(list(ShardLoader(manifest, 256, epoch=1)))
+    assert len(e0) == len(e1) and not np.array_equal(e0, e1)  # same documents, another order
     with pytest.raises(ValueError, match="world_size"):
-        ShardLoader(manifest, 256, rank=1, world_size=3, seed=5).load_state_dict(state)
+        ShardLoader(manifest, 256, rank=1, world_size=3).load_state_dict(state)
 
 
 def test_torch_iterable_dataset(manifest: str):
     torch = pytest.importorskip("torch", reason="torch is not installed (optional)")
-    dset = ShardLoader(manifest, 128, seed=5).torch_dataset()
+    dset = ShardLoader(manifest, 128).torch_dataset()
     batches = list(torch.utils.data.DataLoader(dset, batch_size=4))
     assert batches[0].shape == (4, 128) and batches[0].dtype == torch.int64
 

@@ -107,9 +107,19 @@ def main() -> None:
             assert o_n == b_n, (o_n, b_n)
             print(f"{label}: bare {b_n / b_s / 1e6:.2f} M tokens/s, cc-cleaner stage {o_n / o_s / 1e6:.2f} M tokens/s"
                   f" (tokenize + shuffle + write), ratio {b_s / o_s:.2f}")
+            for ranks, label in ((1, "one rank"), (8, "rank 0 of 8: reads every token, keeps 1/8")):
+                loader = ShardLoader(manifest, 2048, rank=0, world_size=ranks)
+                t0 = time.perf_counter()
+                n = sum(len(s) for s in loader) * ranks
+                secs = time.perf_counter() - t0
+                print(f"  loader: {n / secs / 1e6:.1f} M tokens/s of stream (seq_len 2048, {label})")
+            half = ShardLoader(manifest, 2048)
+            it = iter(half)
+            for _ in range(n // 2048 // 2):
+                next(it)
             t0 = time.perf_counter()
-            n = sum(len(s) for s in ShardLoader(manifest, 2048))
-            print(f"  loader: {n / (time.perf_counter() - t0) / 1e6:.1f} M tokens/s (seq_len 2048, one rank)")
+            half.state_dict()
+            print(f"  state_dict half-way through the epoch: {1000 * (time.perf_counter() - t0):.0f} ms")
             import shutil
 
             shutil.rmtree(tmp / "out")
