@@ -35,6 +35,8 @@ PREFILTER = re.compile(
     r"@|\d[\d\s().\-]{5,}\d|[0-9a-fA-F]{1,4}:[0-9a-fA-F]{0,4}:|AKIA|ASIA|gh[pousr]_|xox[abprs]-|sk-|AIza|"
     r"BEGIN [A-Z ]*PRIVATE KEY|(?i:api[_-]?key|secret|token|passw)|\b[A-Z]{2}\d{2}[A-Z0-9]{4}")
 
+WINDOW = 160  # characters of context each side of a candidate that presidio analyses
+
 _CN_ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 
 
@@ -153,11 +155,37 @@ class Pii(FilterStep):
         return self._analyze(text) if self.candidate(text) else []
 
     def _analyze(self, text: str) -> list[Any]:
-        found = self.analyzer.analyze(text, language="en", entities=self.presidio_entities,
-                                      score_threshold=self.config.min_score)
+        found = []
+        for a, b in self._windows(text):
+            for r in self.analyzer.analyze(text[a:b], language="en", entities=self.presidio_entities,
+                                           score_threshold=self.config.min_score):
+                r.start, r.end = r.start + a, r.end + a
+                found.append(r)
         if not self.config.context_checks:
             return found
         return [r for r in found if plausible(r.entity_type, text, r.start, r.end)]
+
+    def _windows(self, text: str) -> list[tuple[int, int]]:
+        """Where presidio looks: the text around each prefilter candidate (WINDOW characters each
+        side, widened to white space, merged), or the whole text when that is most of it.
+        Recognizers and their context words see the same neighbourhood either way; the context
+        checks (pii_context) read the whole text."""
+        if not self.config.prefilter:
+            return [(0, len(text))]
+        spans: list[tuple[int, int]] = []
+        for m in PREFILTER.finditer(text):
+            a, b = max(0, m.start() - WINDOW), min(len(text), m.end() + WINDOW)
+            while a > 0 and not text[a - 1].isspace() and m.start() - a < 2 * WINDOW:
+                a -= 1
+            while b < len(text) and not text[b].isspace() and b - m.end() < 2 * WINDOW:
+                b += 1
+            if spans and a <= spans[-1][1]:
+                spans[-1] = (spans[-1][0], max(spans[-1][1], b))
+            else:
+                spans.append((a, b))
+        if sum(b - a for a, b in spans) > len(text) // 2:
+            return [(0, len(text))]
+        return spans
 
     def evaluate(self, table: pa.Table) -> Evaluation:
         texts, counts, reasons = [], [], []
