@@ -35,7 +35,7 @@ PREFILTER = re.compile(
     r"@|\d[\d\s().\-]{5,}\d|[0-9a-fA-F]{1,4}:[0-9a-fA-F]{0,4}:|AKIA|ASIA|gh[pousr]_|xox[abprs]-|sk-|AIza|"
     r"BEGIN [A-Z ]*PRIVATE KEY|(?i:api[_-]?key|secret|token|passw)|\b[A-Z]{2}\d{2}[A-Z0-9]{4}")
 
-WINDOW = 160  # characters of context each side of a candidate that presidio analyses
+WINDOW = 64  # characters of context each side of a candidate that presidio analyses
 
 _CN_ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 
