@@ -42,9 +42,14 @@ def trafilatura_eval(root: Path) -> list[Page]:
     return pages
 
 
+def crawl_url(p: Page) -> str:
+    """The page's URL when it is an http(s) one, else a made-up one (a WARC capture is HTTP)."""
+    return p.url if p.url.startswith(("http://", "https://")) and " " not in p.url else f"https://bench.example/{p.id}"
+
+
 def run_ours(pages: list[Page], backend: str, tmp: Path) -> tuple[float, dict[str, str]]:
     warc = tmp / "pages.warc.gz"
-    write_warc(warc, [(p.url or f"https://bench.example/{p.id}", p.html, "text/html") for p in pages])
+    write_warc(warc, [(crawl_url(p), p.html, "text/html") for p in pages])
     job = parse_job({"name": "bench", "output": str(tmp / "out"),
                      "input": {"format": "warc", "paths": [str(warc)], "max_page_bytes": 50_000_000},
                      "stages": [{"name": "extract", "part_records": 500,
@@ -64,7 +69,7 @@ def run_ours(pages: list[Page], backend: str, tmp: Path) -> tuple[float, dict[st
     # Map our ids back to page ids (write_warc derives record ids from file name, index and url).
     by_id = {}
     for i, p in enumerate(pages):
-        rid = uuid.uuid5(uuid.NAMESPACE_URL, f"{warc.name}:{i}:{p.url or f'https://bench.example/{p.id}'}")
+        rid = uuid.uuid5(uuid.NAMESPACE_URL, f"{warc.name}:{i}:{crawl_url(p)}")
         by_id[p.id] = texts.get(make_doc_id("warc", f"<urn:uuid:{rid}>"), "")
     return secs, by_id
 
