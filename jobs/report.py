@@ -32,11 +32,16 @@ def job_stages(store: Store) -> list[dict[str, Any]]:
 
 
 def load_stage_stats(store: Store, stage: str) -> dict[str, Any]:
+    finished = store.exists(layout.success_file(stage))
+    if finished and store.exists(layout.summary_file(stage)):  # one file, not one per part
+        merged = json.loads(store.read_text(layout.summary_file(stage)))
+        merged["stage"], merged["started"], merged["finished"] = stage, True, True
+        return merged
     parts = [json.loads(store.read_text(rel)) for rel in store.list(layout.stats_dir(stage), ".json")]
     merged = merge(parts)
     merged["stage"] = stage
     merged["started"] = store.exists(layout.phases_file(stage)) or bool(parts)
-    merged["finished"] = store.exists(layout.success_file(stage))
+    merged["finished"] = finished
     return merged
 
 

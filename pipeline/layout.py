@@ -47,6 +47,20 @@ def success_file(stage: str) -> str:
     return f"{state_dir(stage)}/_SUCCESS"
 
 
+def summary_file(stage: str) -> str:
+    """The merged stats of a finished stage, written once (``stats`` reads it instead of every part)."""
+    return f"{state_dir(stage)}/summary.json"
+
+
+def done_markers(store: Store, stage: str) -> set[str]:
+    """Every completion marker of a stage, from one recursive listing (not one check per task)."""
+    base = store.path(state_dir(stage))
+    if not store.fs.exists(base):
+        return set()
+    root = store.path("")
+    return {p[len(root):].lstrip("/") for p in store.fs.find(base) if p.endswith(".done")}
+
+
 def task_marker(stage: str, phase: str, task: str) -> str:
     return f"{state_dir(stage)}/{phase}/{task}.done"
 

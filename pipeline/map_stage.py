@@ -8,6 +8,7 @@ input, so a resumed run writes exactly the files of an uninterrupted one.
 
 from __future__ import annotations
 
+import posixpath
 import re
 import time
 from collections import Counter
@@ -110,8 +111,9 @@ def run_map_task(task: MapTask) -> dict[str, int]:
     store = Store(task.output)
     steps = [get_step(name, cfg, task.ctx) for name, cfg in task.steps]
     result = Counter()
+    done = {posixpath.basename(p) for p in store.list(posixpath.dirname(layout.part_marker(task.stage, task.task_id, 0)))}
     for part in iter_parts(iter_inputs(task), task.part_records):
-        if store.exists(layout.part_marker(task.stage, task.task_id, part.index)):
+        if posixpath.basename(layout.part_marker(task.stage, task.task_id, part.index)) in done:
             result["parts_skipped"] += 1
             continue
         stats = process_part(task, store, steps, part)

@@ -15,6 +15,7 @@ from cc_cleaner.pipeline import layout
 from cc_cleaner.pipeline.guard import OutputError, claim_output, release_output
 from cc_cleaner.pipeline.map_stage import StepSetupError
 from cc_cleaner.pipeline.stages import kind_of
+from cc_cleaner.pipeline.stats import merge
 from cc_cleaner.pipeline.store import Store
 
 if TYPE_CHECKING:
@@ -51,7 +52,7 @@ def check_stage_hashes(job: Job, store: Store, restart_index: int | None) -> Non
             break
         rel = layout.config_hash_file(stage.name)
         # A stage that finished no part yet has nothing to protect: its config may change freely.
-        if store.exists(rel) and store.fs.glob(store.path(layout.state_dir(stage.name), "**", "*.done")):
+        if store.exists(rel) and layout.done_markers(store, stage.name):
             old = store.read_text(rel).strip()
             if old != job.stage_hash(i):
                 raise JobStateError(
@@ -110,7 +111,8 @@ def run_stage(job: Job, store: Store, engine: Engine, index: int, progress: bool
             store.write_text(layout.config_hash_file(stage.name), job.stage_hash(index))
         recorded.append({"phase": phase, "tasks": [t.marker for t in tasks]})
         store.write_text(layout.phases_file(stage.name), json.dumps(recorded, indent=0))
-        todo = [t for t in tasks if not store.exists(t.marker)]
+        done = layout.done_markers(store, stage.name)  # one listing per phase, whatever the task count
+        todo = [t for t in tasks if t.marker not in done]
         rep.tasks += len(tasks)
         rep.ran += len(todo)
         label = stage.name if phase == "map" else f"{stage.name}:{phase}"
@@ -126,8 +128,15 @@ def run_stage(job: Job, store: Store, engine: Engine, index: int, progress: bool
         finally:
             watch.close()
     rep.seconds = time.perf_counter() - t0
+    write_summary(store, stage.name)
     store.write_text(layout.success_file(stage.name), "")
     return rep
+
+
+def write_summary(store: Store, stage: str) -> None:
+    """The stage's merged stats, once: ``stats`` then reads one file per finished stage."""
+    parts = [json.loads(store.read_text(rel)) for rel in store.list(layout.stats_dir(stage), ".json")]
+    store.write_text(layout.summary_file(stage), json.dumps(merge(parts)))
 
 
 class PartWatch:

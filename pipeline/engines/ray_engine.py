@@ -48,7 +48,20 @@ class RayEngine:
             if resources.memory_gb:
                 opts["memory"] = int(resources.memory_gb * 2**30)
             remote = remote.options(**opts)
-        pending = {remote.remote(fn, t): i for i, t in enumerate(tasks)}
+        # At most a few tasks per CPU submitted at once: the driver holds (and Ray schedules) a
+        # bounded window, not a whole phase of 100,000 tasks.
+        window = max(4, 4 * self.workers)
+        queue = iter(enumerate(tasks))
+        pending: dict[Any, int] = {}
+
+        def fill() -> None:
+            while len(pending) < window:
+                nxt = next(queue, None)
+                if nxt is None:
+                    return
+                pending[remote.remote(fn, nxt[1])] = nxt[0]
+
+        fill()
         results: dict[int, Any] = {}
         while pending:
             done, _ = ray.wait(list(pending), num_returns=1)
@@ -65,6 +78,7 @@ class RayEngine:
                                      ) from e
                 if on_done is not None:
                     on_done(tasks[i], results[i])
+            fill()
         return [results[i] for i in range(len(tasks))]
 
     def close(self) -> None:
