@@ -24,7 +24,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from cc_cleaner.pipeline import layout
 from cc_cleaner.pipeline.documents import make_doc_id
 from cc_cleaner.pipeline.engines import Resources
-from cc_cleaner.pipeline.readers import InputConfig, Position, ReadError, Skip, expand_paths, read_file
+from cc_cleaner.pipeline.readers import (
+    InputConfig,
+    Position,
+    ReadError,
+    Skip,
+    expand_paths,
+    input_splits,
+    read_file,
+)
 from cc_cleaner.pipeline.stages import ColumnError, Phases, StageKind, register_stage_kind
 from cc_cleaner.pipeline.stats import PartStats, StepStats, breakdown, doc_bytes
 from cc_cleaner.pipeline.step import StepContext, get_step, step_class
@@ -84,6 +92,7 @@ class MapTask:
     ctx: StepContext = field(default_factory=StepContext)
     part_records: int = 2000
     redact_rejected: bool = False
+    split: tuple[int, int | None] | None = None  # of a big input file: a byte or row-group range
 
     @property
     def marker(self) -> str:
@@ -136,7 +145,7 @@ def iter_inputs(task: MapTask) -> Iterator[Any]:
                     rows += batch.num_rows
                     yield Position((i + rows / total) / n)
         else:
-            for item in read_file(path, task.input_cfg, task.source, positions=True):
+            for item in read_file(path, task.input_cfg, task.source, positions=True, split=task.split):
                 yield Position((i + item.fraction) / n) if isinstance(item, Position) else item
 
 
@@ -247,7 +256,13 @@ def plan_map_tasks(job: Job, store: Store, index: int) -> list[MapTask]:
             raise FileNotFoundError(f"input.paths: {e}") from None
         if not paths:
             raise FileNotFoundError(f"input.paths matched no files: {', '.join(spec.input.paths)}")
-        return [MapTask(task_id=task_id_for(p), inputs=(p,), input_cfg=spec.input, **common) for p in paths]
+        tasks = []
+        for p in paths:
+            splits = input_splits(p, spec.input)
+            for k, split in enumerate(splits):
+                tid = task_id_for(p) if split is None else f"{task_id_for(p)}-s{k:05d}"
+                tasks.append(MapTask(task_id=tid, inputs=(p,), input_cfg=spec.input, split=split, **common))
+        return tasks
     groups = layout.upstream_groups(store, spec.stages[index - 1].name)
     return [MapTask(task_id=tid, inputs=tuple(files), input_cfg=None, **common) for tid, files in groups.items()]
 

@@ -52,6 +52,9 @@ class InputConfig(BaseModel):
     paths: list[str] = Field(min_length=1)
     source: str | None = None  # value of the ``source`` column; default: the job name
     max_page_bytes: int = Field(default=2_000_000, gt=0)
+    # A WARC/WET/ARC file (at gzip member or record boundaries) or a Parquet file (by row
+    # groups) larger than this is read by several tasks, so one big file uses every worker.
+    split_bytes: int = Field(default=256 * 2**20, gt=0)
     # JSONL/Parquet: where the core fields are (dotted paths into nested JSON objects).
     text_field: str = "text"
     id_field: str | None = "id"
@@ -114,15 +117,17 @@ def expand_paths(paths: list[str]) -> list[str]:
     return sorted(out)
 
 
-def read_file(path: str, cfg: InputConfig, source: str, positions: bool = False) -> Iterator[Item | Skip | Position]:
-    """Documents (rows or tables), ReadErrors and Skips of one input file; with ``positions``,
-    also Position markers saying how far into the file the reader is."""
+def read_file(path: str, cfg: InputConfig, source: str, positions: bool = False,
+              split: tuple[int, int | None] | None = None) -> Iterator[Item | Skip | Position]:
+    """Documents (rows or tables), ReadErrors and Skips of one input file (of its ``split``: a
+    byte range of a WARC, a row-group range of a Parquet file; see ``input_splits``); with
+    ``positions``, also Position markers saying how far into it the reader is."""
     if cfg.format in ("warc", "wet"):
-        items = WarcReader(path, cfg, source).read()
+        items = WarcReader(path, cfg, source, *(split or (0, None))).read()
     elif cfg.format == "jsonl":
         items = read_jsonl(path, cfg, source)
     else:
-        items = read_parquet(path, cfg, source)
+        items = read_parquet(path, cfg, source, row_groups=split)
     for item in items:
         if positions or not isinstance(item, Position):
             yield item
@@ -132,14 +137,18 @@ def read_file(path: str, cfg: InputConfig, source: str, positions: bool = False)
 
 
 class WarcReader:
-    """WARC (and ARC, WET) records through warcio, resynchronising after a corrupt record."""
+    """WARC (and ARC, WET) records through warcio, resynchronising after a corrupt record.
 
-    def __init__(self, path: str, cfg: InputConfig, source: str) -> None:
+    ``start``/``end``: read only the records that start in that byte range (a split of a big
+    file; the range starts at the next gzip member or WARC header at or after ``start``)."""
+
+    def __init__(self, path: str, cfg: InputConfig, source: str, start: int = 0, end: int | None = None) -> None:
         self.path, self.cfg, self.source = path, cfg, source
         self.wet = cfg.format == "wet"
+        self.start, self.end = start, end
 
     def read(self) -> Iterator[Item | Skip | Position]:
-        size = _size(self.path)
+        size = (self.end or _size(self.path)) - self.start
         for n, rec in enumerate(self.records()):
             if isinstance(rec, ReadError):
                 yield rec
@@ -147,8 +156,8 @@ class WarcReader:
                 with _quiet_warcio():
                     item = self._record(*rec)
                 yield item
-                if size and n % 64 == 63:
-                    yield Position(min(1.0, rec[1] / size))
+                if size > 0 and n % 64 == 63:
+                    yield Position(min(1.0, max(0.0, (rec[1] - self.start) / size)))
 
     def records(self) -> Iterator[tuple[Any, int] | ReadError]:
         """Every readable record with its byte offset, and a ReadError where one could not be read
@@ -162,30 +171,39 @@ class WarcReader:
         with f:
             head = f.read(2)
             gz = head == b"\x1f\x8b"
-            start_bytes = _first_bytes(f, gz)
-            if not start_bytes.startswith((b"WARC/", b"filedesc://")) and not _ARC_LINE.match(start_bytes):
-                shown = start_bytes[:60].decode("utf-8", "replace")
-                yield ReadError(self.path, "not_warc", f"does not start with a WARC or ARC record: {shown!r}",
-                                offset=0)
-                return
-            start, n_done = 0, 0
-            while start is not None:
+            if self.start == 0:
+                start_bytes = _first_bytes(f, gz)
+                if not start_bytes.startswith((b"WARC/", b"filedesc://")) and not _ARC_LINE.match(start_bytes):
+                    shown = start_bytes[:60].decode("utf-8", "replace")
+                    yield ReadError(self.path, "not_warc", f"does not start with a WARC or ARC record: {shown!r}",
+                                    offset=0)
+                    return
+            # (_resync finds "\nWARC/" for plain WARC: back one byte, so a record at ``start`` is ours)
+            start: int | None = self.start if self.start == 0 else _resync(f, self.start - (not gz), gz)
+            # A split starts at what looks like a record; until one record has been read from
+            # it, what fails to read was not a record (a gzip magic inside compressed data).
+            settled, n_done = self.start == 0, 0
+            while start is not None and (self.end is None or start < self.end):
                 f.seek(start)
                 it = ArchiveIterator(f, arc2warc=True, check_digests=False)
                 offset = start
                 try:
                     for rec in _quietly(it):
                         offset = it.offset  # absolute; get_record_offset() would consume the record
+                        if self.end is not None and offset >= self.end:
+                            return  # the next split's first record
                         n_done += 1
+                        settled = True
                         yield rec, offset
                     start = None
                 except (ArchiveLoadFailed, OSError, EOFError, zlib.error, ValueError) as e:
                     if gz and "non-chunked gzip" in str(e):
-                        # One gzip stream for the whole file: read it decompressed instead.
-                        yield from self._read_whole_gzip(n_done)
-                        return
+                        if self.start == 0:  # one gzip stream for the whole file: read it decompressed
+                            yield from self._read_whole_gzip(n_done)
+                        return  # (and only the first split does)
                     offset = it.offset  # the failed record's start (warcio moved past the last good one)
-                    yield ReadError(self.path, "corrupt_record", _msg(e), offset=offset)
+                    if settled:
+                        yield ReadError(self.path, "corrupt_record", _msg(e), offset=offset)
                     start = _resync(f, offset + 1, gz)
 
     def _read_whole_gzip(self, skip: int) -> Iterator[tuple[Any, int] | ReadError]:
@@ -413,7 +431,8 @@ def _jsonl_row(path: str, lineno: int, raw: bytes, cfg: InputConfig, source: str
 # --- Parquet ---------------------------------------------------------------------------
 
 
-def read_parquet(path: str, cfg: InputConfig, source: str, batch_rows: int = 8192) -> Iterator[Item]:
+def read_parquet(path: str, cfg: InputConfig, source: str, batch_rows: int = 8192,
+                 row_groups: tuple[int, int | None] | None = None) -> Iterator[Item | Position]:
     """Row batches with the core columns. Bad input never stops the job: a file that cannot be
     opened, a text column that is missing or not text, and a row group that cannot be decoded
     are errors of the file (with the first row they cover); rows whose text is null are errors
@@ -422,18 +441,58 @@ def read_parquet(path: str, cfg: InputConfig, source: str, batch_rows: int = 819
     try:
         with fsspec.open(path, "rb") as f:
             pf = pq.ParquetFile(f)
+            g0, g1 = row_groups or (0, None)
+            g1 = pf.metadata.num_row_groups if g1 is None else g1
             problem = _text_column_problem(pf.schema_arrow, cfg.text_field)
             if problem:
-                yield ReadError(path, problem[0], problem[1], line=1)
+                if g0 == 0:  # said once, by the file's first split
+                    yield ReadError(path, problem[0], problem[1], line=1)
                 return
-            total = max(1, pf.metadata.num_rows)
-            for batch in pf.iter_batches(batch_size=batch_rows):
+            row0 = sum(pf.metadata.row_group(g).num_rows for g in range(g0))
+            first = row0
+            total = max(1, sum(pf.metadata.row_group(g).num_rows for g in range(g0, g1)))
+            for batch in pf.iter_batches(batch_size=batch_rows, row_groups=list(range(g0, g1))):
                 table = normalize_table(pa.Table.from_batches([batch]), cfg, source, path, row0)
                 yield from _split_null_text(table, path, row0)
                 row0 += batch.num_rows
-                yield Position(row0 / total)
+                yield Position((row0 - first) / total)
     except (OSError, ValueError, pa.ArrowException) as e:  # not Parquet, cut short, a corrupt page
         yield ReadError(path, "corrupt_file" if row0 else "unreadable_file", _msg(e), line=row0 + 1)
+
+
+def input_splits(path: str, cfg: InputConfig) -> list[tuple[int, int | None] | None]:
+    """How one input file is cut into tasks: byte ranges of a WARC/WET/ARC file, row-group ranges
+    of a Parquet file, each about ``split_bytes``; ``[None]``: the file is one task (small, JSONL)."""
+    try:
+        fs, p = fsspec.core.url_to_fs(path)
+        size = int(fs.size(p) or 0)
+    except (OSError, ValueError):
+        return [None]
+    if size <= cfg.split_bytes:
+        return [None]
+    if cfg.format in ("warc", "wet"):
+        with fs.open(p, "rb") as f:
+            first = _first_bytes(f, f.read(2) == b"\x1f\x8b")
+        if not first.startswith(b"WARC/"):  # ARC: its records are read with the file's header record
+            return [None]
+        n = -(-size // cfg.split_bytes)
+        return [(k * cfg.split_bytes, (k + 1) * cfg.split_bytes if k < n - 1 else None) for k in range(n)]
+    if cfg.format == "parquet":
+        try:
+            with fs.open(p, "rb") as f:
+                md = pq.ParquetFile(f).metadata
+        except (OSError, ValueError, pa.ArrowException):
+            return [None]
+        out, g0, acc = [], 0, 0
+        for g in range(md.num_row_groups):
+            acc += md.row_group(g).total_byte_size
+            if acc >= cfg.split_bytes:
+                out.append((g0, g + 1))
+                g0, acc = g + 1, 0
+        if g0 < md.num_row_groups:
+            out.append((g0, md.num_row_groups))
+        return out if len(out) > 1 else [None]
+    return [None]
 
 
 def _text_column_problem(schema: pa.Schema, field: str) -> tuple[str, str] | None:
