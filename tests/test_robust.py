@@ -178,3 +178,22 @@ def test_spark_prints_no_banner_under_quiet(tmp_path):
     assert res.returncode == 0, res.stderr[-2000:]
     assert "WARN" not in res.stderr and "log level" not in res.stderr and len(res.stderr.splitlines()) < 8, \
         res.stderr
+
+
+def test_progress_moves_per_part_and_a_changed_tokenize_config_is_refused(tmp_path):
+    long = [{"id": str(i), "text": " ".join(f"word{(i * j) % 997} sentence." for j in range(300))} for i in range(4000)]
+    (tmp_path / "a.jsonl").write_text("".join(json.dumps(d) + "\n" for d in long))
+    job = {"name": "robust", "output": str(tmp_path / "out"), "input": {"format": "jsonl", "paths": ["a.jsonl"]},
+           "stages": [{"name": "clean", "part_records": 250, "steps": ["gopher_quality", "gopher_repetition"]},
+                      {"name": "tokenize", "tokenizer": {"tiktoken": "cl100k_base"}, "shard_tokens": 100_000}]}
+    jf = tmp_path / "job.yaml"
+    jf.write_text(yaml.safe_dump(job))
+    res = run_cli("run", str(jf), "--workers", "1")
+    assert res.returncode == 0
+    bars = [ln for ln in res.stderr.replace("\r", "\n").splitlines() if ln.startswith("clean:")]
+    parts = {int(m) for ln in bars for m in __import__("re").findall(r"parts (\d+)", ln)}
+    assert max(parts) == 16 and len(parts) >= 3  # one file, and yet the bar moved part by part
+    job["stages"][1]["shard_tokens"] = 200_000
+    jf.write_text(yaml.safe_dump(job))
+    res = run_cli("run", str(jf), "--quiet")
+    assert res.returncode == 2 and "stage 'tokenize' changed" in error_line(res)
