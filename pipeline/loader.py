@@ -156,10 +156,13 @@ def _rank(keys: np.ndarray, pivot: int) -> np.ndarray:
 
 class ShardLoader:
     def __init__(self, manifest: str, seq_len: int, rank: int = 0, world_size: int = 1, epoch: int = 0,
-                 pad_id: int | None = None, with_doc_ids: bool = False) -> None:
+                 pad_id: int | None = None, with_doc_ids: bool = False, seed: int | None = None) -> None:
         if not 0 <= rank < world_size:
             raise ValueError(f"rank {rank} outside world_size {world_size}")
         self.corpus = Corpus(manifest)
+        if seed is not None and seed != self.corpus.seed:  # the order is the job's: its seed decides
+            raise ValueError(f"the stream order comes from the job seed ({self.corpus.seed}); seed={seed} "
+                             "cannot change it (leave it out)")
         self.seq_len, self.rank, self.world_size, self.pad_id = seq_len, rank, world_size, pad_id
         self.with_doc_ids = with_doc_ids
         self.start = Position(epoch, 0, -1, 0, 0)  # where the current run of sequences began (-1: range start)
