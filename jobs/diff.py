@@ -33,6 +33,9 @@ def corpus_docs(out: str) -> tuple[str, pa.Table]:
         raise ValueError(f"{out}: no tokenize stage with a manifest")
     manifest = store.path(f"{manifests[-1]}/manifest.json")
     info = json.loads(store.read_text(f"{manifests[-1]}/manifest.json"))
+    if not str(info.get("format", "")).endswith("/2"):
+        raise ValueError(f"{out}: shards written before key order (format {info.get('format')}); "
+                         f"re-run its {manifests[-1]} stage (--restart-from {manifests[-1]})")
     cols = ["doc_id", "source", "n_tokens", "key", "digest"]
     tables = [pq.read_table(store.fs.open(store.path(manifests[-1], s["file"]), "rb"), columns=cols)
               for s in info["shards"]]
