@@ -134,8 +134,11 @@ def format_text(report: dict[str, Any]) -> str:
             continue
         label = "" if st["finished"] else "  (partial: stage not finished)"
         tokens = f", {st['tokens_out']:,} tokens" if st["tokens_out"] else ""
+        wall = f"{st['wall_seconds']:.1f}s wall, " if "wall_seconds" in st else ""
         say(f"== {st['stage']}: {st['docs_in']} docs in, {st['docs_out']} out{tokens}, {st['parts']} parts, "
-            f"{st['seconds']:.1f}s{label}")
+            f"{wall}{st['seconds']:.1f}s in parts{label}")
+        if st.get("phase_seconds") and len(st["phase_seconds"]) > 1:
+            say("   wall per phase: " + ", ".join(f"{k} {v:.1f}s" for k, v in st["phase_seconds"].items()))
         if st["errors"]:
             say("   input errors: " + _by(st["errors"]))
         if st["skipped"]:

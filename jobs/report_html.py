@@ -250,9 +250,14 @@ def _samples(report: dict[str, Any]) -> str:
 
 
 def _timings(report: dict[str, Any]) -> str:
+    rows = [[st["stage"], round(st.get("wall_seconds", 0.0), 2),
+             ", ".join(f"{k} {v:.1f}" for k, v in st.get("phase_seconds", {}).items()), round(st["seconds"], 2)]
+            for st in report["stages"]]
     bars = [(f"{st['stage']}/{s['name']}", round(s["seconds"], 2)) for st in report["stages"] for s in st["steps"]]
-    return ('<p class="muted">Seconds summed over all tasks (CPU time across workers, not wall time).</p>'
-            + hbar_svg(bars, "timings", width=760))
+    return ("<h3>Wall time per stage and phase (planning, scheduling, setup and waiting included)</h3>"
+            + _table(["stage", "wall s", "per phase (s)", "s in parts (summed over workers)"], rows)
+            + '<h3>Time inside each step</h3><p class="muted">Seconds summed over all tasks (CPU time '
+              'across workers, not wall time).</p>' + hbar_svg(bars, "timings", width=760))
 
 
 def _reconciliation(report: dict[str, Any]) -> str:

@@ -52,6 +52,11 @@ def summary_file(stage: str) -> str:
     return f"{state_dir(stage)}/summary.json"
 
 
+def wall_file(stage: str) -> str:
+    """Wall seconds spent on the stage, per phase, summed over the runs that worked on it."""
+    return f"{state_dir(stage)}/wall.json"
+
+
 def done_markers(store: Store, stage: str) -> set[str]:
     """Every completion marker of a stage, from one recursive listing (not one check per task)."""
     base = store.path(state_dir(stage))

@@ -105,7 +105,11 @@ def run_stage(job: Job, store: Store, engine: Engine, index: int, progress: bool
     kind = kind_of(stage)
     if index == 0 and not kind.first:
         raise ValueError(f"stage {stage.name!r} ({kind.name}) needs a stage before it")
+    wall: dict[str, float] = json.loads(store.read_text(layout.wall_file(stage.name))) \
+        if store.exists(layout.wall_file(stage.name)) else {}  # earlier runs' time on this stage
+    in_phases = 0.0
     for phase, planner in kind.phases(job, store, index):
+        t_phase = time.perf_counter()
         tasks = planner()
         if not recorded:  # the stage's config is recorded once its first phase could be planned
             store.write_text(layout.config_hash_file(stage.name), job.stage_hash(index))
@@ -127,16 +131,27 @@ def run_stage(job: Job, store: Store, engine: Engine, index: int, progress: bool
             engine.run(todo, execute, on_done, stage.resources)
         finally:
             watch.close()
+            spent = time.perf_counter() - t_phase  # planning, tasks, waiting
+            wall[phase] = wall.get(phase, 0.0) + spent
+            in_phases += spent
+            store.write_text(layout.wall_file(stage.name), json.dumps(wall))
+    # What is not a phase's: the stage's setup (reading upstream listings, loading what planning needs).
+    wall["setup"] = wall.get("setup", 0.0) + time.perf_counter() - t0 - in_phases
     rep.seconds = time.perf_counter() - t0
-    write_summary(store, stage.name)
+    write_summary(store, stage.name, wall)
     store.write_text(layout.success_file(stage.name), "")
     return rep
 
 
-def write_summary(store: Store, stage: str) -> None:
-    """The stage's merged stats, once: ``stats`` then reads one file per finished stage."""
+def write_summary(store: Store, stage: str, wall: dict[str, float] | None = None) -> None:
+    """The stage's merged stats, once: ``stats`` then reads one file per finished stage. ``wall``:
+    the wall seconds of each phase (planning, scheduling and setup included, unlike the
+    per-part step seconds, which are time inside the steps summed over workers)."""
     parts = [json.loads(store.read_text(rel)) for rel in store.list(layout.stats_dir(stage), ".json")]
-    store.write_text(layout.summary_file(stage), json.dumps(merge(parts)))
+    merged = merge(parts)
+    if wall is not None:
+        merged["wall_seconds"], merged["phase_seconds"] = sum(wall.values()), wall
+    store.write_text(layout.summary_file(stage), json.dumps(merged))
 
 
 class PartWatch:

@@ -230,3 +230,27 @@ def test_html_labels_fit_thresholds_per_language_and_skipped_records(quickstart_
     assert shown[0].endswith("…") and text_width(shown[0]) <= 250 and shown[1] == "短"
     assert f"<title>{long}</title>" in svg  # the whole label on hover
     assert fit_label("中文标签" * 10, 100).endswith("…") and text_width(fit_label("中文标签" * 10, 100)) <= 100
+
+
+def test_stage_wall_times_account_for_the_run(tmp_path: Path):
+    """Setup, planning, scheduling and waiting are counted: the stages' wall seconds add up to
+    the run's wall time within 5%."""
+    import time
+
+    from cc_cleaner.pipeline.engines import get_engine
+    from cc_cleaner.pipeline.job import Job
+    from cc_cleaner.pipeline.runner import run_job
+
+    job = Job.from_yaml(str(QUICKSTART), output=str(tmp_path / "out"))
+    engine = get_engine("local", 2)
+    try:
+        t0 = time.perf_counter()
+        run_job(job, engine, progress=False)
+        wall = time.perf_counter() - t0
+    finally:
+        engine.close()
+    stages = load_report(str(tmp_path / "out"))["stages"]
+    total = sum(st["wall_seconds"] for st in stages)
+    assert 0.95 * wall <= total <= wall, (total, wall)
+    assert all(set(st["phase_seconds"]) >= {"setup"} for st in stages)
+    assert "wall per phase" in cli("stats", str(tmp_path / "out"))
