@@ -81,8 +81,7 @@ def main() -> None:
                   {"name": "dedup_strings", "lines": {"max_repeats": 3}, "substrings": {"min_tokens": 50},
                    "partitions": 16},
                   {"name": "clean", "steps": [{"pii": {}}, {"decontaminate": {
-                      "benchmarks": ["gsm8k", "mmlu", "humaneval", "cmmlu", "ceval"],
-                      "benchmarks_dir": str(SHARED / "benchmarks")}}]},
+                      "benchmarks": ["gsm8k", "mmlu", "humaneval", "cmmlu", "ceval"]}}]},  # the shipped index
                   {"name": "tokenize", "tokenizer": {"tiktoken": "cl100k_base"}, "shard_tokens": 1_000_000}]
         out = root / "out"
         rows = []
