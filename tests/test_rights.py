@@ -186,3 +186,19 @@ def test_quickstart_rights_counts_report_and_licence_tokens(quickstart_out: Path
     cli("stats", str(quickstart_out), "--html", str(html))
     page = html.read_text(encoding="utf-8")
     assert 'id="rights"' in page and 'data-chart="rights-per-license"' in page and "carry no signal" in page
+
+
+def test_header_and_meta_that_disagree_the_stricter_wins():
+    allow_header = "X-Robots-Tag: all"
+    meta_noai = '<html><head><meta name="robots" content="index, follow, noai"></head><body>x</body></html>'
+    s = page_signals(meta_noai, allow_header)
+    assert s.directives == ["meta:noai"]
+    meta_allows = '<html><head><meta name="robots" content="index, follow"></head></html>'
+    s2 = page_signals(meta_allows, "X-Robots-Tag: noai")
+    assert s2.directives == ["header:noai"]
+    t = _table([{"id": "1", "text": "t", "url": "https://x.example/a", "source": "s", "rights_signals": s.directives,
+                 "rights_known": True},
+                {"id": "2", "text": "t", "url": "https://x.example/b", "source": "s", "rights_signals": s2.directives,
+                 "rights_known": True}])
+    res = get_step("rights", {}, StepContext()).process(t)
+    assert res.rejected["reason"].to_pylist() == ["noai", "noai"]
