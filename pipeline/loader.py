@@ -300,12 +300,11 @@ class ShardLoader:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Go on from a state taken on this corpus or on another version of it (same seed; for an
-        epoch after the first, the same bucket count)."""
+        epoch after the first, the same bucket count), with any world size and sequence length."""
         if state.get("format") != 2:
             raise ValueError("a loader state from before key order; it cannot be resumed here")
-        for k in ("seq_len", "world_size"):
-            if state[k] != getattr(self, k):
-                raise ValueError(f"state was saved with {k}={state[k]}, this loader has {getattr(self, k)}")
+        # The position is a token of the stream, the same for every rank: the run may go on with
+        # another world size or sequence length (sequences are cut again from that token).
         if state["seed"] != self.corpus.seed:
             raise ValueError(f"state is for a corpus with seed {state['seed']}, this one has {self.corpus.seed}")
         pos = Position(**state["position"])
