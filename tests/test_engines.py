@@ -174,3 +174,17 @@ def test_user_step_runs_on_every_engine(ray_engine, spark_engine, tmp_path):
         local.close()
     assert any(k.startswith("rejected/") for k in digests["local"])
     assert digests["local"] == digests["ray"] == digests["spark"]
+
+
+def test_corpus_versions_shards_are_the_same_on_every_engine(ray_engine, spark_engine, tmp_path):
+    """The hand-over between corpus versions depends only on the shards (tests/test_versions.py):
+    version 2 of that test built on Ray and on Spark gives the local engine's shards byte for byte."""
+    from test_versions import version, version_job, write_inputs
+
+    write_inputs(tmp_path)
+    local = version(tmp_path, "local", min_words=250, extra=True)
+    digests = {}
+    for name, eng in (("ray", ray_engine), ("spark", spark_engine)):
+        run_job(version_job(tmp_path, name, min_words=250, extra=True), eng, progress=False)
+        digests[name] = tree_digest(tmp_path / name, ("shards",))
+    assert digests["ray"] == digests["spark"] == tree_digest(local, ("shards",))

@@ -35,15 +35,20 @@ def write_inputs(tmp: Path) -> None:
     (tmp / "extra.jsonl").write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in extra))
 
 
-def version(tmp: Path, name: str, min_words: int, extra: bool, workers: int = 2, engine: str = "local") -> Path:
+def version(tmp: Path, name: str, min_words: int, extra: bool, workers: int = 2) -> Path:
+    version_job(tmp, name, min_words, extra).run(workers=workers)
+    return tmp / name
+
+
+def version_job(tmp: Path, name: str, min_words: int, extra: bool) -> Job:
+    """The corpus job: version 1, or version 2 with a stricter filter and one more input file."""
     paths = [str(tmp / "in-*.jsonl")] + ([str(tmp / "extra.jsonl")] if extra else [])
     job = {"name": "corpus", "seed": 9, "output": str(tmp / name), "input": {"format": "jsonl", "paths": paths},
            "stages": [{"name": "clean", "part_records": 40,
                        "steps": [{"gopher_quality": {"min_words": min_words, "overrides": {"zh": {"min_words": 50}}}}]},
                       {"name": "tokenize", "tokenizer": {"tiktoken": "cl100k_base"}, "shard_tokens": 15_000,
                        "buckets": 4, "row_group_tokens": 3_000}]}
-    Job.from_dict(job, base_dir=str(tmp)).run(engine=engine, workers=workers)
-    return tmp / name
+    return Job.from_dict(job, base_dir=str(tmp))
 
 
 def spans(loader: ShardLoader, n: int | None) -> tuple[list[tuple[str, int, int]], list[np.ndarray]]:
