@@ -84,9 +84,7 @@ class Rights(FilterStep):
         if self._allowed(url):
             return "allow_list", None
         for sig in signals:
-            where, _, rest = sig.partition(":")
-            directive, _, agent = rest.partition("@")
-            directive = directive.split("=", 1)[0]
+            directive, agent = directive_of(sig)
             if directive in self.config.drop_on and (not agent or agent in self.agents):
                 return sig, directive.replace("-", "_")
         if lic is not None:
@@ -128,7 +126,7 @@ class Rights(FilterStep):
         if not known and not signals:
             counters["rights:unknown"] += 1
             return
-        kinds = {s.partition(":")[2].partition("@")[0].split("=", 1)[0] for s in signals}
+        kinds = {directive_of(s)[0] for s in signals}
         for k in kinds:
             counters[f"signal:{k}"] += 1
         counters[f"license:{lic or 'none'}"] += 1
@@ -136,6 +134,13 @@ class Rights(FilterStep):
             counters["signal:copyright_notice"] += 1
         if not kinds and lic is None and not notice:
             counters["rights:no_signal"] += 1
+
+
+def directive_of(signal: str) -> tuple[str, str]:
+    """("noai", "gptbot") of "meta:noai@gptbot"; ("tdm-policy", "") of "header:tdm-policy=<url>"."""
+    rest = signal.partition(":")[2]
+    directive, _, agent = rest.partition("@")
+    return directive.split("=", 1)[0], agent
 
 
 @lru_cache(maxsize=4096)

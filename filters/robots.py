@@ -30,6 +30,7 @@ from urllib.parse import urljoin, urlsplit
 import pyarrow as pa
 from protego import Protego
 
+from cc_cleaner.pipeline.decode import bom_encoding
 from cc_cleaner.pipeline.readers import InputConfig, ReadError, WarcReader, expand_paths
 from cc_cleaner.pipeline.step import Evaluation, FilterStep, StepConfig, register
 
@@ -86,9 +87,9 @@ def parse_robots(body: str) -> Protego:
 
 def decode_body(raw: bytes) -> str:
     """robots.txt bytes as text: BOM, else UTF-8, else windows-1252 (never an exception)."""
-    for bom, enc in ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
-        if raw.startswith(bom):
-            return raw[len(bom):].decode(enc, "replace")
+    bom = bom_encoding(raw)
+    if bom:
+        return raw[bom[1]:].decode(bom[0], "replace")
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:

@@ -59,16 +59,12 @@ def tokens_around(corpus: Corpus, docs: pa.Table, pos: Position) -> tuple[int, i
     """Tokens of the corpus's ``pos.epoch`` stream before and after ``pos``."""
     keys, sizes = docs["key"].to_numpy(), docs["n_tokens"].to_numpy().astype(np.int64)
     digests = docs["digest"].to_numpy()
-    if pos.key < 0:  # at a range start
-        order = corpus.range_order(pos.epoch)
-        place = {b: i for i, b in enumerate(order)}
-        ranges = np.array([place[int(b)] for b in key_range(keys, corpus.buckets)], dtype=np.int64)
-        before = int(sizes[ranges < pos.range_index].sum())
-        return before, int(sizes.sum()) - before
     order = corpus.range_order(pos.epoch)
     place = {b: i for i, b in enumerate(order)}
-    buckets = key_range(keys, corpus.buckets)
-    ranges = np.array([place[int(b)] for b in buckets], dtype=np.int64)
+    ranges = np.array([place[int(b)] for b in key_range(keys, corpus.buckets)], dtype=np.int64)
+    if pos.key < 0:  # at a range start
+        before = int(sizes[ranges < pos.range_index].sum())
+        return before, int(sizes.sum()) - before
     bucket = order[pos.range_index]
     pivot = corpus.pivot(pos.epoch, bucket)
     rot = _rank(keys, pivot)

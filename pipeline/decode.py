@@ -72,8 +72,9 @@ def declared_charsets(payload: bytes, content_type: str | None) -> list[str]:
     return out
 
 
-def bom_encoding(payload: bytes) -> str | None:
-    return next((enc for bom, enc in _BOMS if payload.startswith(bom)), None)
+def bom_encoding(payload: bytes) -> tuple[str, int] | None:
+    """(encoding, length of its byte-order mark) when the bytes start with one."""
+    return next(((enc, len(bom)) for bom, enc in _BOMS if payload.startswith(bom)), None)
 
 
 def tld_encoding(url: str | None) -> str:
@@ -89,8 +90,7 @@ def decode_payload(payload: bytes, content_type: str | None = None, url: str | N
     """Return (text, charset). Raises UndecodableError when nothing decodes it as text."""
     bom = bom_encoding(payload)
     if bom:
-        size = len(codecs.lookup(bom).encode("\ufeff")[0]) if "32" in bom else (3 if bom == "utf-8" else 2)
-        return payload[size:].decode(bom, "replace"), bom.replace("_", "-")
+        return payload[bom[1]:].decode(bom[0], "replace"), bom[0]
     tried = []
     for cs in [*declared_charsets(payload, content_type), "utf-8"]:
         if cs in tried:
@@ -211,7 +211,8 @@ _MIXED = re.compile(r"\b(?=\w*[A-Za-z])(?=\w*[^\x00-\x7f])\w+")  # words with AS
 
 def looks_binary(payload: bytes) -> bool:
     """NUL bytes do not occur in text, except in UTF-16/32, which a byte-order mark announces."""
-    if bom_encoding(payload) in ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"):
+    bom = bom_encoding(payload)
+    if bom and bom[0] != "utf-8":
         return False
     head = payload[:8192]
     return head.count(b"\x00") > max(2, len(head) // 100)

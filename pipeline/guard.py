@@ -87,7 +87,7 @@ def _create(store: Store, rel: str, text: str) -> bool:
     write then a read-back, which catches all but a simultaneous start)."""
     path = store.path(rel)
     store.fs.makedirs(os.path.dirname(path), exist_ok=True)
-    if store.fs.protocol in ("file", "local") or "file" in store.fs.protocol:
+    if store.is_local:
         try:
             fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         except FileExistsError:

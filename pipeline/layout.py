@@ -70,8 +70,13 @@ def task_marker(stage: str, phase: str, task: str) -> str:
     return f"{state_dir(stage)}/{phase}/{task}.done"
 
 
+def parts_dir(stage: str, task: str) -> str:
+    """Where a map task marks its finished parts."""
+    return f"{state_dir(stage)}/parts/{task}"
+
+
 def part_marker(stage: str, task: str, index: int) -> str:
-    return f"{state_dir(stage)}/parts/{task}/p{index:05d}.done"
+    return f"{parts_dir(stage, task)}/p{index:05d}.done"
 
 
 def part_name(task: str, index: int) -> str:

@@ -58,10 +58,7 @@ class Chunk:
 
     tokens: np.ndarray  # uint32, flat
     starts: np.ndarray  # offset in ``tokens`` of each document's first token
-    keys: np.ndarray
-    digests: np.ndarray
     doc_ids: list[str] | None
-    range_index: int
     first_offset: int  # tokens of the first document already consumed before this chunk
 
 
@@ -133,10 +130,10 @@ class Corpus:
                         start_rank = None
                         if not len(idx):
                             continue
-                    yield self._chunk(pf, rg, meta, idx, range_index, first_offset, with_ids)
+                    yield self._chunk(pf, rg, meta, idx, first_offset, with_ids)
 
-    def _chunk(self, pf: pq.ParquetFile, rg: int, meta: Any, idx: np.ndarray, range_index: int,
-               first_offset: int, with_ids: bool) -> Chunk:
+    @staticmethod
+    def _chunk(pf: pq.ParquetFile, rg: int, meta: Any, idx: np.ndarray, first_offset: int, with_ids: bool) -> Chunk:
         ids = pf.read_row_group(rg, columns=["input_ids"])["input_ids"].combine_chunks()
         offsets = ids.offsets.to_numpy()
         flat = ids.values.to_numpy()
@@ -144,8 +141,7 @@ class Corpus:
         tokens = flat[offsets[a] + first_offset:offsets[b]]
         starts = offsets[a:b] - offsets[a] - first_offset
         starts[0] = 0
-        return Chunk(tokens, starts, meta["key"].to_numpy()[a:b], meta["digest"].to_numpy()[a:b],
-                     meta["doc_id"].to_pylist()[a:b] if with_ids else None, range_index, first_offset)
+        return Chunk(tokens, starts, meta["doc_id"].to_pylist()[a:b] if with_ids else None, first_offset)
 
 
 def _rank(keys: np.ndarray, pivot: int) -> np.ndarray:

@@ -8,7 +8,6 @@ input, so a resumed run writes exactly the files of an uninterrupted one.
 
 from __future__ import annotations
 
-import posixpath
 import re
 import time
 from collections import Counter
@@ -120,9 +119,9 @@ def run_map_task(task: MapTask) -> dict[str, int]:
     store = Store(task.output)
     steps = [get_step(name, cfg, task.ctx) for name, cfg in task.steps]
     result = Counter()
-    done = {posixpath.basename(p) for p in store.list(posixpath.dirname(layout.part_marker(task.stage, task.task_id, 0)))}
+    done = set(store.list(layout.parts_dir(task.stage, task.task_id)))  # one listing, not a check per part
     for part in iter_parts(iter_inputs(task), task.part_records):
-        if posixpath.basename(layout.part_marker(task.stage, task.task_id, part.index)) in done:
+        if layout.part_marker(task.stage, task.task_id, part.index) in done:
             result["parts_skipped"] += 1
             continue
         stats = process_part(task, store, steps, part)

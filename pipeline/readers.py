@@ -382,8 +382,8 @@ def _get(obj: Any, dotted: str | None) -> Any:
 def read_jsonl(path: str, cfg: InputConfig, source: str) -> Iterator[Item | Position]:
     lineno = 0
     try:
+        size = _size(path)
         fs, fpath = fsspec.core.url_to_fs(path)
-        size = fs.size(fpath) or 0
         raw = fs.open(fpath, "rb")
         codec = fsspec.utils.infer_compression(path)
         f = fsspec.compression.compr[codec](raw, mode="rb") if codec else raw
@@ -463,13 +463,10 @@ def read_parquet(path: str, cfg: InputConfig, source: str, batch_rows: int = 819
 def input_splits(path: str, cfg: InputConfig) -> list[tuple[int, int | None] | None]:
     """How one input file is cut into tasks: byte ranges of a WARC/WET/ARC file, row-group ranges
     of a Parquet file, each about ``split_bytes``; ``[None]``: the file is one task (small, JSONL)."""
-    try:
-        fs, p = fsspec.core.url_to_fs(path)
-        size = int(fs.size(p) or 0)
-    except (OSError, ValueError):
-        return [None]
+    size = _size(path)
     if size <= cfg.split_bytes:
         return [None]
+    fs, p = fsspec.core.url_to_fs(path)
     if cfg.format in ("warc", "wet"):
         with fs.open(p, "rb") as f:
             first = _first_bytes(f, f.read(2) == b"\x1f\x8b")

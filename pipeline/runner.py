@@ -182,7 +182,7 @@ class PartWatch:
             self.bar.update(1)
 
     def _loop(self) -> None:
-        interval = 0.5 if self.store.fs.protocol in ("file", ("file", "local")) else 2.0
+        interval = 0.5 if self.store.is_local else 2.0
         while not self.stop.wait(interval):
             self.refresh()
 

@@ -32,6 +32,12 @@ class Store:
         self.url = root
         self.root = self.root.rstrip("/")
 
+    @property
+    def is_local(self) -> bool:
+        """On this machine's disk (not an object store or a remote filesystem)."""
+        protocol = self.fs.protocol
+        return "file" in (protocol if isinstance(protocol, tuple) else (protocol,))
+
     def path(self, *parts: str) -> str:
         return posixpath.join(self.root, *parts)
 
