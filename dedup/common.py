@@ -62,12 +62,17 @@ class PhaseTask:
         return layout.task_marker(self.stage, self.phase, f"{self.index:05d}")
 
     def describe(self) -> str:
-        what = f"partition {self.index}" if self.phase in self.partition_phases else self.homes[self.index]
+        what = f"partition {self.index}" if self._kind in self.partition_phases else self.homes[self.index]
         return f"stage {self.stage!r} {self.phase} task ({what})"
+
+    @property
+    def _kind(self) -> str:
+        """The phase without its round number (``star3`` -> ``star``)."""
+        return self.phase.rstrip("0123456789")
 
     def run(self) -> dict[str, int]:
         store = Store(self.output)
-        res = getattr(self, f"_{self.phase}")(store)
+        res = getattr(self, f"_{self._kind}")(store)
         store.write_text(self.marker, "")
         return res or {}
 

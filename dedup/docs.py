@@ -9,20 +9,16 @@ Phases, each a set of idempotent tasks (the shuffles are files, see ``pipeline.s
 3. ``fetch`` + ``verify`` (when ``verify: true``): each upstream task sends the shingle sets of
    its documents that take part in a candidate pair to the pair's verify partition, which keeps
    the pairs whose exact Jaccard similarity reaches the threshold.
-4. ``components`` (one task): connected components over the surviving edges by vectorised
-   label propagation; in each cluster one document is kept (longest text, ties by id; or a
-   seeded random pick), the others are dropped as ``exact_duplicate`` or ``near_duplicate``.
-   This task holds every *edge* (not every document) in memory: about 40 bytes per edge plus
-   ~80 bytes per clustered document, so ~1 billion edges need ~64 GB; beyond that, run the
-   stage per crawl slice or raise ``threshold``. Edges are at most (docs in clusters) x bands.
+4. ``edges``, ``star1``..``starN``, ``labels``, ``clusters``, ``summary``: connected components
+   over the surviving edges as rounds of partitioned tasks (``dedup.components``); in each
+   cluster one document is kept (longest text, ties by id; or a seeded random pick), the others
+   are dropped as ``exact_duplicate`` or ``near_duplicate``. No task holds every edge.
 5. ``write`` (one per upstream task): kept documents with ``dup_cluster`` / ``dup_cluster_size``,
    dropped ones to ``rejected/`` with the id of the copy that was kept.
 """
 
 from __future__ import annotations
 
-import json
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -31,6 +27,7 @@ import pyarrow as pa
 import xxhash
 from pydantic import BaseModel, ConfigDict, Field
 
+from cc_cleaner.dedup import components as cc
 from cc_cleaner.dedup.common import (
     PhaseTask,
     Timer,
@@ -102,10 +99,10 @@ class DedupDocsSpec(BaseModel):
 
 
 RECORD = pa.schema([("key", pa.uint64()), ("band", pa.int16()), ("doc_id", pa.string()), ("home", pa.int32()),
-                    ("length", pa.int64()), ("exact", pa.uint64())])
+                    ("length", pa.int64()), ("exact", pa.uint64()), ("node", pa.int64())])
 EDGE = pa.schema([("a", pa.string()), ("b", pa.string()), ("a_home", pa.int32()), ("b_home", pa.int32()),
                   ("a_len", pa.int64()), ("b_len", pa.int64()), ("a_exact", pa.uint64()), ("b_exact", pa.uint64()),
-                  ("kind", pa.string())])
+                  ("kind", pa.string()), ("a_node", pa.int64()), ("b_node", pa.int64())])
 
 
 def key_hash(strings: list[str]) -> np.ndarray:
@@ -123,8 +120,9 @@ class DedupTask(PhaseTask):
     homes: tuple[str, ...]  # upstream task ids, in order
     inputs: tuple[tuple[str, ...], ...] = field(default=())  # upstream files per home
     redact_rejected: bool = False
+    round: int = 0  # the components round (phases star<round> and labels)
 
-    partition_phases = frozenset({"candidates", "verify", "components"})
+    partition_phases = frozenset({"candidates", "verify", "edges", "star", "labels", "clusters", "summary"})
 
     # -- 1 ----------------------------------------------------------------------------------
     def _signatures(self, store: Store) -> dict[str, int]:
@@ -140,9 +138,11 @@ class DedupTask(PhaseTask):
             lengths = np.fromiter((len(x) for x in texts), dtype=np.int64, count=len(texts))
             exact = np.fromiter((normalized_hash(x) for x in texts), dtype=np.uint64, count=len(texts))
             home = np.full(len(ids), self.index, dtype=np.int32)
+            node = cc.node_ids(self.index, n - len(ids), len(ids))
             if self.spec.exact:
                 pieces.append(pa.table([pa.array(exact), pa.array(np.full(len(ids), EXACT_BAND, np.int16)), ids,
-                                        pa.array(home), pa.array(lengths), pa.array(exact)], schema=RECORD))
+                                        pa.array(home), pa.array(lengths), pa.array(exact), pa.array(node)],
+                                       schema=RECORD))
             if mh and ids:
                 langs = languages(t)
                 sigs = np.stack([signature(shingle_hashes(x, mh.shingle_for(lang), unique=False), perms)
@@ -153,7 +153,8 @@ class DedupTask(PhaseTask):
                                                                                     len(ids))),
                                         pa.array(np.repeat(np.array(ids, dtype=object), nb)),
                                         pa.array(np.repeat(home, nb)), pa.array(np.repeat(lengths, nb)),
-                                        pa.array(np.repeat(exact, nb))], schema=RECORD))
+                                        pa.array(np.repeat(exact, nb)), pa.array(np.repeat(node, nb))],
+                                       schema=RECORD))
         if pieces:
             table = pa.concat_tables(pieces).combine_chunks()
             keys = table["key"].to_numpy() ^ (table["band"].to_numpy().astype(np.uint64) * np.uint64(0x9E3779B1))
@@ -173,17 +174,17 @@ class DedupTask(PhaseTask):
         if len(other) == 0:
             return
         first = group_start[other]
-        cols = {c: t[c].to_numpy(zero_copy_only=False) for c in ("doc_id", "home", "length", "exact")}
+        cols = {c: t[c].to_numpy(zero_copy_only=False) for c in ("doc_id", "home", "length", "exact", "node")}
         edges = pa.table([cols["doc_id"][first], cols["doc_id"][other], cols["home"][first], cols["home"][other],
                           cols["length"][first], cols["length"][other], cols["exact"][first], cols["exact"][other],
-                          np.where(band[other] == EXACT_BAND, "exact", "minhash")], schema=EDGE)
+                          np.where(band[other] == EXACT_BAND, "exact", "minhash"), cols["node"][first],
+                          cols["node"][other]], schema=EDGE)
         edges = _unique_edges(edges)
         verify = self.spec.minhash is not None and self.spec.minhash.verify
         kinds = edges["kind"].to_numpy(zero_copy_only=False)
         direct = edges.filter(pa.array(kinds == "exact" if verify else np.ones(len(kinds), bool)))
         if direct.num_rows:
-            scatter(store, self.stage, "edges", f"c{self.index:05d}", direct,
-                    np.zeros(direct.num_rows, np.uint64), 1)
+            self._send_edges(store, f"c{self.index:05d}", direct)
         if not verify:  # the report still says how many candidate pairs were taken unverified
             self._count_pairs(store, int((kinds == "minhash").sum()), 0)
             return
@@ -237,37 +238,31 @@ class DedupTask(PhaseTask):
         kept = pairs.filter(pa.array(keep))
         self._count_pairs(store, pairs.num_rows, kept.num_rows)
         if kept.num_rows:
-            scatter(store, self.stage, "edges", f"v{self.index:05d}", kept, np.zeros(kept.num_rows, np.uint64), 1)
+            self._send_edges(store, f"v{self.index:05d}", kept)
+
+    def _send_edges(self, store: Store, producer: str, edges: pa.Table) -> None:
+        scatter(store, self.stage, "edges", producer, edges, cc.spread(edges["a_node"].to_numpy()),
+                self.spec.partitions)
 
     def _count_pairs(self, store: Store, candidates: int, verified: int) -> None:
-        store.write_text(f"{layout.shuffle_dir(self.stage, 'verified', 0)}/{self.index:05d}.json",
-                         json.dumps({"candidates": candidates, "verified": verified}))
+        cc.note_pairs(store, self.stage, self.index, candidates, verified)
 
     # -- 4 ----------------------------------------------------------------------------------
-    def _components(self, store: Store) -> None:
-        edges = gather(store, self.stage, "edges", 0, EDGE)
-        decisions = components(edges, self.spec.keep, self.seed, self.stage)
-        sizes = Counter(decisions["cluster_size"].to_pylist()) if decisions.num_rows else Counter()
-        hist = {str(k): v // k for k, v in sorted(sizes.items())}  # clusters per size
-        top = []
-        if decisions.num_rows and self.spec.examples:
-            d = decisions.sort_by([("cluster_size", "descending"), ("cluster", "ascending")])
-            seen: dict[str, list[str]] = {}
-            for c, doc, _ in zip(d["cluster"].to_pylist(), d["doc_id"].to_pylist(), d["cluster_size"].to_pylist(),
-                                 strict=True):
-                if c in seen or len(seen) < self.spec.examples:
-                    seen.setdefault(c, []).append(doc)
-            top = [{"kept": c, "size": len(m), "members": m[:50]} for c, m in seen.items()]
-        verified = [json.loads(store.read_text(r)) for r in store.list(layout.shuffle_dir(self.stage, "verified", 0), ".json")]
-        summary = {"clusters": sum(hist.values()), "documents_in_clusters": decisions.num_rows,
-                   "cluster_size_histogram": hist, "largest_clusters": top,
-                   "candidate_pairs": sum(v["candidates"] for v in verified),
-                   "verified_pairs": sum(v["verified"] for v in verified),
-                   "edges": edges.num_rows}
-        store.write_text(f"{self.stage}/clusters.json", json.dumps(summary, indent=1))
-        if decisions.num_rows:
-            scatter(store, self.stage, "decisions", "components", decisions,
-                    decisions["home"].to_numpy().astype(np.uint64), len(self.homes))
+    def _edges(self, store: Store) -> None:
+        cc.prepare(store, self.stage, self.index, self.spec.partitions,
+                   gather(store, self.stage, "edges", self.index, EDGE))
+
+    def _star(self, store: Store) -> None:
+        cc.star_round(store, self.stage, self.round, self.index, self.spec.partitions)
+
+    def _labels(self, store: Store) -> None:
+        cc.label(store, self.stage, self.round, self.index, self.spec.partitions)
+
+    def _clusters(self, store: Store) -> None:
+        cc.clusters(store, self.stage, self.index, self.spec.keep, self.seed, len(self.homes), self.spec.examples)
+
+    def _summary(self, store: Store) -> None:
+        cc.summary(store, self.stage, self.spec.examples)
 
     # -- 5 ----------------------------------------------------------------------------------
     def _write(self, store: Store) -> dict[str, int]:
@@ -300,54 +295,6 @@ def _unique_edges(edges: pa.Table) -> pa.Table:
     return e.filter(pa.array(first))
 
 
-def components(edges: pa.Table, keep: str, seed: int, stage: str) -> pa.Table:
-    """Per clustered document: its cluster (the kept document's id), size, and drop reason."""
-    schema = pa.schema([("doc_id", pa.string()), ("home", pa.int32()), ("cluster", pa.string()),
-                        ("cluster_size", pa.int32()), ("reason", pa.string())])
-    if edges.num_rows == 0:
-        return schema.empty_table()
-    a, b = edges["a"].to_numpy(zero_copy_only=False), edges["b"].to_numpy(zero_copy_only=False)
-    nodes, inv = np.unique(np.concatenate([a, b]), return_inverse=True)
-    u, v = inv[: len(a)], inv[len(a):]
-    attrs = {}
-    for col in ("home", "len", "exact"):
-        vals = np.concatenate([edges[f"a_{col}"].to_numpy(), edges[f"b_{col}"].to_numpy()])
-        arr = np.zeros(len(nodes), dtype=vals.dtype)
-        arr[inv] = vals
-        attrs[col] = arr
-    label = np.arange(len(nodes))
-    while True:  # min-label propagation with pointer jumping
-        m = np.minimum(label[u], label[v])
-        new = label.copy()
-        np.minimum.at(new, u, m)
-        np.minimum.at(new, v, m)
-        new = new[new]
-        while not np.array_equal(new, new[new]):
-            new = new[new]
-        if np.array_equal(new, label):
-            break
-        label = new
-    if keep == "longest":
-        score = np.lexsort((np.arange(len(nodes)), -attrs["len"]))  # longest first, then smallest id
-    else:
-        pri = np.fromiter((xxhash.xxh3_64_intdigest(f"{seed}:{stage}:{n}".encode()) for n in nodes),
-                          dtype=np.uint64, count=len(nodes))
-        score = np.lexsort((np.arange(len(nodes)), pri))
-    rank = np.empty(len(nodes), dtype=np.int64)
-    rank[score] = np.arange(len(nodes))
-    order = np.lexsort((rank, label))  # by cluster, best first
-    lab_sorted = label[order]
-    starts = np.concatenate(([True], lab_sorted[1:] != lab_sorted[:-1]))
-    keeper_pos = np.maximum.accumulate(np.where(starts, np.arange(len(order)), 0))
-    keeper = np.empty(len(nodes), dtype=np.int64)
-    keeper[order] = order[keeper_pos]
-    size = np.bincount(label, minlength=len(nodes))[label]
-    is_keeper = keeper == np.arange(len(nodes))
-    same_text = attrs["exact"] == attrs["exact"][keeper]
-    reason = np.where(is_keeper, None, np.where(same_text, "exact_duplicate", "near_duplicate"))
-    return pa.table([nodes, attrs["home"], nodes[keeper], size.astype(np.int32), reason], schema=schema)
-
-
 def dedup_docs_phases(job: Job, store: Store, index: int) -> Phases:
     spec: DedupDocsSpec = job.spec.stages[index]
     groups = layout.upstream_groups(store, job.spec.stages[index - 1].name)
@@ -356,16 +303,18 @@ def dedup_docs_phases(job: Job, store: Store, index: int) -> Phases:
     if spec.minhash:
         spec.minhash.band_rows()  # bad bands/rows fail in the driver
 
-    def tasks(phase: str, n: int) -> Any:
+    def tasks(phase: str, n: int, rnd: int = 0) -> Any:
         return lambda: [DedupTask(job.output, spec.name, phase, i, spec, job.spec.seed, homes, inputs,
-                                      job.spec.redact_rejected)
+                                  job.spec.redact_rejected, rnd)
                         for i in range(n)]
 
-    phases = [("signatures", tasks("signatures", len(homes))), ("candidates", tasks("candidates", spec.partitions))]
+    yield "signatures", tasks("signatures", len(homes))
+    yield "candidates", tasks("candidates", spec.partitions)
     if spec.minhash and spec.minhash.verify:
-        phases += [("fetch", tasks("fetch", len(homes))), ("verify", tasks("verify", spec.partitions))]
-    phases += [("components", tasks("components", 1)), ("write", tasks("write", len(homes)))]
-    return phases
+        yield "fetch", tasks("fetch", len(homes))
+        yield "verify", tasks("verify", spec.partitions)
+    yield from cc.phases(store, spec.name, spec.partitions, tasks)
+    yield "write", tasks("write", len(homes))
 
 
 register_stage_kind(StageKind("dedup_docs", DedupDocsSpec, frozenset({"minhash", "exact"}), dedup_docs_phases,

@@ -16,19 +16,21 @@ else windows-1252; the mark is dropped and CR/CRLF line ends are accepted.
 
 Before protego sees a body, lines with unknown keys are dropped (RFC 9309 2.2.4: they must not
 end a group) and a user-agent value is cut at its first space (a product token has none).
-The table is held in each worker's memory (~ body bytes of all origins): split very large crawls
-by host range and run one job per range.
+In a job the table is joined to the documents by host (``filters.robots_join``): its captures and
+the documents' URLs meet in hash partitions, so no worker holds the whole table; a map task gets
+the verdicts for its own URLs. Used on its own (``get_step``), the step loads the whole table.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter, OrderedDict
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 from urllib.parse import urljoin, urlsplit
 
 import pyarrow as pa
 from protego import Protego
+from pydantic import Field
 
 from cc_cleaner.pipeline.decode import bom_encoding
 from cc_cleaner.pipeline.readers import InputConfig, ReadError, WarcReader, expand_paths
@@ -44,6 +46,7 @@ class RobotsConfig(StepConfig):
     extra_agents: list[str] = []
     missing: Literal["allow", "disallow"] = "allow"
     cache_size: int = 100_000  # parsed robots.txt kept per worker
+    partitions: int = Field(default=16, gt=0)  # of the join of the table with the documents' URLs
 
 
 def origin(url: str | None) -> str | None:
@@ -169,14 +172,45 @@ class Robots(FilterStep):
     Config = RobotsConfig
     config: RobotsConfig
 
+    path: ClassVar[str] = "/robots.txt"
+
     def setup(self) -> None:
-        paths = [self.config.table] if isinstance(self.config.table, str) else list(self.config.table)
+        self.files = expand_paths(self.table_paths(self.config, self.ctx))  # a missing table fails here
         self.table_errors: Counter = Counter()
-        self.table = load_table([self.ctx.resolve(p) for p in paths], self.table_errors)
-        if not self.table:
-            raise ValueError(f"robots table {paths} holds no robots.txt capture")
+        self._table: dict[str, Entry] | None = None
+        self.verdicts: dict[str, tuple[list[str], str]] | None = None  # a map task's, from the join
         self.agents = list(dict.fromkeys(self.config.agents + self.config.extra_agents))
         self._cache: OrderedDict[str, Any] = OrderedDict()
+
+    @staticmethod
+    def table_paths(config: RobotsConfig, ctx: Any) -> list[str]:
+        paths = [config.table] if isinstance(config.table, str) else list(config.table)
+        return [ctx.resolve(p) for p in paths]
+
+    @property
+    def table(self) -> dict[str, Entry]:
+        """The whole table, loaded on first use: only when the step runs outside a job's join."""
+        if self._table is None:
+            self._table = load_table(self.files, self.table_errors, self.path)
+            if not self._table:
+                raise ValueError(f"robots table {self.config.table} holds no robots.txt capture")
+        return self._table
+
+    @table.setter
+    def table(self, value: dict[str, Entry]) -> None:
+        self._table = value
+
+    @classmethod
+    def join_phases(cls, config: Any, ctx: Any, store: Any, tasks: list[Any]) -> Any:
+        from cc_cleaner.filters.robots_join import join_phases
+
+        return join_phases(config, ctx, store, tasks)
+
+    def start_task(self, store: Any, task_index: int) -> None:
+        from cc_cleaner.filters.robots_join import task_verdicts
+
+        self.verdicts, errors = task_verdicts(store, self.ctx.stage, self.config, task_index)
+        self.table_errors = Counter(errors)
 
     def capture(self, org: str | None) -> tuple[Entry | None, str]:
         """The capture that speaks for an origin and how it was found: ``origin``, ``redirect``,
@@ -218,6 +252,11 @@ class Robots(FilterStep):
         return self._disallowed(url)[0]
 
     def _disallowed(self, url: str | None) -> tuple[list[str], str]:
+        if self.verdicts is not None:  # in a job: decided by the join, where the table's partition was
+            org = origin(url)
+            if org is not None:
+                return self.verdicts[url]
+            return self._apply(self.config.missing == "allow", url), "none"
         rules, how = self.rules(origin(url))
         return self._apply(rules, url), how
 
@@ -230,8 +269,7 @@ class Robots(FilterStep):
 
     def evaluate(self, table: pa.Table) -> Evaluation:
         out, reasons = [], []
-        # The same per part: the max across parts is what the table held (pipeline.stats.merge).
-        counters: dict[str, int] = {f"max:table_errors:{k}": v for k, v in self.table_errors.items()}
+        counters: dict[str, int] = {}
         for url in table["url"].to_pylist():
             bad, how = self._disallowed(url)
             if how != "origin":  # no capture of this origin: say how it was decided
@@ -244,4 +282,6 @@ class Robots(FilterStep):
             if bad:
                 key = f"host:{urlsplit(url).hostname}"
                 counters[key] = counters.get(key, 0) + 1
+        # The same per part: the max across parts is what the table held (pipeline.stats.merge).
+        counters.update({f"max:table_errors:{k}": v for k, v in self.table_errors.items()})
         return Evaluation({"robots_disallowed": pa.array(out, pa.list_(pa.string()))}, reasons, counters)

@@ -92,6 +92,7 @@ class MapTask:
     part_records: int = 2000
     redact_rejected: bool = False
     split: tuple[int, int | None] | None = None  # of a big input file: a byte or row-group range
+    index: int = 0  # the task's place in the stage (join phases address their results to it)
 
     @property
     def marker(self) -> str:
@@ -118,6 +119,8 @@ class Part:
 def run_map_task(task: MapTask) -> dict[str, int]:
     store = Store(task.output)
     steps = [get_step(name, cfg, task.ctx) for name, cfg in task.steps]
+    for step in steps:
+        step.start_task(store, task.index)
     result = Counter()
     done = set(store.list(layout.parts_dir(task.stage, task.task_id)))  # one listing, not a check per part
     for part in iter_parts(iter_inputs(task), task.part_records):
@@ -260,10 +263,12 @@ def plan_map_tasks(job: Job, store: Store, index: int) -> list[MapTask]:
             splits = input_splits(p, spec.input)
             for k, split in enumerate(splits):
                 tid = task_id_for(p) if split is None else f"{task_id_for(p)}-s{k:05d}"
-                tasks.append(MapTask(task_id=tid, inputs=(p,), input_cfg=spec.input, split=split, **common))
+                tasks.append(MapTask(task_id=tid, inputs=(p,), input_cfg=spec.input, split=split, index=len(tasks),
+                                     **common))
         return tasks
     groups = layout.upstream_groups(store, spec.stages[index - 1].name)
-    return [MapTask(task_id=tid, inputs=tuple(files), input_cfg=None, **common) for tid, files in groups.items()]
+    return [MapTask(task_id=tid, inputs=tuple(files), input_cfg=None, index=k, **common)
+            for k, (tid, files) in enumerate(groups.items())]
 
 
 class StepSetupError(RuntimeError):
@@ -291,12 +296,13 @@ def map_columns(spec: MapStageSpec, given: frozenset[str]) -> frozenset[str]:
 
 
 def map_phases(job: Job, store: Store, index: int) -> Phases:
-    def plan() -> list[MapTask]:
-        tasks = plan_map_tasks(job, store, index)
-        if tasks:
-            preflight(tasks[0])
-        return tasks
-    return [("map", plan)]
+    tasks = plan_map_tasks(job, store, index)
+    if tasks:
+        preflight(tasks[0])
+        for name, cfg in tasks[0].steps:  # tables joined to the documents first (robots.txt by origin)
+            cls = step_class(name)
+            yield from cls.join_phases(cls.Config.model_validate(cfg), tasks[0].ctx, store, tasks)
+    yield "map", lambda: tasks
 
 
 register_stage_kind(StageKind("map", MapStageSpec, frozenset({"steps", "part_records"}), map_phases, first=True,

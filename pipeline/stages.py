@@ -6,7 +6,7 @@ tokenize, ...); its ``phases`` function plans the stage's phases of tasks.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -18,8 +18,9 @@ if TYPE_CHECKING:
     from cc_cleaner.pipeline.job import Job
     from cc_cleaner.pipeline.store import Store
 
-# (phase name, planner): a phase's tasks are planned once the phase before it is done.
-Phases = list[tuple[str, Callable[[], list[Any]]]]
+# (phase name, planner): a phase's tasks are planned once the phase before it is done, and a
+# generator's next phase is asked for only then (so a kind can plan rounds until they converge).
+Phases = Iterable[tuple[str, Callable[[], list[Any]]]]
 
 
 @dataclass(frozen=True)

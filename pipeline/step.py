@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
@@ -18,7 +18,10 @@ from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
 from cc_cleaner.pipeline.documents import with_reason
 from cc_cleaner.pipeline.plugins import import_object, load_plugins
-from cc_cleaner.pipeline.store import resolve_path
+from cc_cleaner.pipeline.store import Store, resolve_path
+
+if TYPE_CHECKING:
+    from cc_cleaner.pipeline.stages import Phases
 
 
 class StepConfig(BaseModel):
@@ -86,6 +89,16 @@ class Step:
 
     def setup(self) -> None:
         """Load models and files. Called once per worker process, before the first batch."""
+
+    @classmethod
+    def join_phases(cls, config: Any, ctx: StepContext, store: Store, tasks: list[Any]) -> Phases:
+        """Phases a map stage runs before its ``tasks`` for this step: a table joined to the
+        documents through a partitioned shuffle (robots.txt by origin), so that no worker holds
+        the whole table. None by default."""
+        return []
+
+    def start_task(self, store: Store, task_index: int) -> None:
+        """Before a map task's first part: what the join phases left for this task."""
 
     def histograms(self) -> list[Histogram]:
         return []

@@ -149,3 +149,99 @@ def test_redirects_other_scheme_and_missing_are_counted(tmp_path):
                           "https://nowhere2.example/"]})
     c = step.process(t).counters
     assert (c["capture:redirect"], c["capture:other_scheme"], c["capture:none_allow"]) == (1, 1, 2)
+
+
+class InProcess:
+    """An engine that runs tasks in this process, so the test can see every table load."""
+
+    where = ""
+
+    def run(self, tasks, fn, on_done, resources=None):
+        for t in tasks:
+            on_done(t, fn(t))
+
+    def close(self):
+        pass
+
+
+def test_join_by_host_decides_as_the_whole_table_and_no_task_loads_it(tmp_path, monkeypatch):
+    """Real robots.txt files (4,000+ hosts) in three table files, with redirects across hosts
+    (chains, a loop, a missing target, a non-robots target), joined to documents in 5 partitions:
+    every document's verdict and capture counters equal the whole-table step's; no task loads more
+    than one table file."""
+    import random
+
+    from cc_cleaner.filters import robots as robots_mod
+    from cc_cleaner.pipeline.job import Job
+    from cc_cleaner.pipeline.runner import run_job
+
+    rng = random.Random(4)
+    files: list[tuple[str, str]] = []
+    with tarfile.open(shared_path("robots_txt", "protego_real_robots", "robots_txt_files.tar.gz")) as tar:
+        for member in tar:
+            if member.isfile():
+                files.append((member.name.rsplit("/", 1)[-1].lower(), tar.extractfile(member).read().decode("utf-8", "replace")))
+    files = files[:1500]
+    rows = [{"url": f"https://{h}/robots.txt", "status": 200, "body": b, "fetch_time": "2024-01-02"} for h, b in files]
+    hosts = [h for h, _ in files]
+    for i in range(60):  # redirects to other hosts, some through a second alias
+        target = hosts[rng.randrange(len(hosts))]
+        rows.append({"url": f"https://alias{i}.test/robots.txt", "status": 301, "fetch_time": "2024-01-02",
+                     "location": f"https://{target}/robots.txt"})
+        rows.append({"url": f"http://hop{i}.test/robots.txt", "status": 302, "fetch_time": "2024-01-02",
+                     "location": f"https://alias{i}.test/robots.txt"})
+    rows += [{"url": "https://loop.test/robots.txt", "status": 301, "location": "https://loop2.test/robots.txt"},
+             {"url": "https://loop2.test/robots.txt", "status": 301, "location": "https://loop.test/robots.txt"},
+             {"url": "https://gone.test/robots.txt", "status": 301, "location": "https://nowhere.test/robots.txt"},
+             {"url": "https://page.test/robots.txt", "status": 301, "location": f"https://{hosts[0]}/index.html"},
+             {"url": "https://down.test/robots.txt", "status": 503},
+             {"url": f"https://{hosts[1]}/robots.txt", "status": 200, "body": "User-agent: *\nDisallow: /",
+              "fetch_time": "2023-01-01"}]  # older than the real capture: loses
+    rng.shuffle(rows)
+    table_files = []
+    for k in range(3):
+        p = tmp_path / f"robots-{k}.jsonl"
+        p.write_text("".join(json.dumps({"status": 200, "body": "", "fetch_time": "", "location": "", **r}) + "\n"
+                             for r in rows[k::3]))
+        table_files.append(str(p))
+    docs = []
+    for h, body in files[:700] + [(f"alias{i}.test", "") for i in range(60)] + [(f"hop{i}.test", "") for i in range(60)] \
+            + [(x, "") for x in ("loop.test", "gone.test", "page.test", "down.test", "unknown.test")]:
+        paths = ["/", "/x/y"] + [ln.split(":", 1)[1].strip() or "/" for ln in body.splitlines()
+                                 if ln.lower().startswith("disallow:")][:3]
+        for path in paths:
+            scheme = rng.choice(["http", "https"])
+            docs.append({"id": f"d{len(docs)}", "text": "t", "url": f"{scheme}://{h}{path}"})
+    (tmp_path / "docs.jsonl").write_text("".join(json.dumps(d) + "\n" for d in docs))
+
+    loads: list[int] = []
+    real_load = robots_mod.load_table
+
+    def counting_load(paths, *a, **kw):
+        loads.append(len(robots_mod.expand_paths(paths)))
+        return real_load(paths, *a, **kw)
+
+    monkeypatch.setattr(robots_mod, "load_table", counting_load)
+    import cc_cleaner.filters.robots_join as join_mod
+    monkeypatch.setattr(join_mod, "load_table", counting_load)
+    cfg = {"table": table_files, "partitions": 5}
+    job = Job.from_dict({"name": "j", "output": str(tmp_path / "out"),
+                         "input": {"format": "jsonl", "paths": [str(tmp_path / "docs.jsonl")]},
+                         "stages": [{"name": "s", "steps": [{"robots": cfg}]}]})
+    run_job(job, InProcess(), progress=False)
+    assert loads and max(loads) == 1, loads  # table files one at a time, never the whole table
+
+    whole = robots_mod.Robots(robots_mod.RobotsConfig(**cfg), StepContext())
+    whole.setup()
+    want = {d["id"]: whole.disallowed(d["url"]) for d in docs}
+    got = {}
+    for folder in ("data", "rejected"):
+        for p in (tmp_path / "out" / "s" / folder).glob("*.parquet"):
+            got.update({r["id"]: r["robots_disallowed"] for r in pq.read_table(p).to_pylist()})
+    assert got == want
+    assert 0 < sum(bool(v) for v in want.values()) < len(docs)
+    stats = json.loads((tmp_path / "out" / "_state" / "s" / "summary.json").read_text())
+    counters = next(st for st in stats["steps"] if st["name"] == "robots")["counters"]
+    hows = Counter(whole._disallowed(d["url"])[1] for d in docs)
+    assert counters.get("capture:redirect", 0) == hows["redirect"] > 60
+    assert counters.get("capture:other_scheme", 0) == hows["other_scheme"] > 0

@@ -1,5 +1,4 @@
-"""Unit tests of the pieces every stage relies on: the shuffle, stats merging, connected
-components, winnowing, token-run cuts, the output layout and Store on a non-local filesystem."""
+"""Unit tests of the pieces every stage relies on: the shuffle, stats merging, winnowing, token-run cuts, the output layout and Store on a non-local filesystem."""
 
 from __future__ import annotations
 
@@ -10,7 +9,6 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from cc_cleaner.dedup.docs import EDGE, components
 from cc_cleaner.dedup.strings import winnow
 from cc_cleaner.pipeline import layout
 from cc_cleaner.pipeline.shuffle import gather, scatter
@@ -93,33 +91,6 @@ def test_histogram_counts_values_beyond_the_edges():
     s = StepStats("f")
     s.add_hist(Histogram("c", [0.0, 0.5, 1.0]), np.array([-3.0, 0.2, 0.7, 9.0, np.nan]))
     assert s.hists["c"]["counts"] == [2, 2]
-
-
-def _exact(doc: str) -> int:
-    """Documents named e* share one text; the others each have their own."""
-    return 1 if doc.startswith("e") else 10 + sum(map(ord, doc))
-
-
-def _edges(pairs: list[tuple[str, str]], length: dict[str, int]) -> pa.Table:
-    rows = [{"a": a, "b": b, "a_home": 0, "b_home": 1, "a_len": length[a], "b_len": length[b],
-             "a_exact": _exact(a), "b_exact": _exact(b), "kind": "minhash"} for a, b in pairs]
-    return pa.Table.from_pylist(rows, schema=EDGE)
-
-
-def test_components_join_chains_and_keep_one_per_cluster():
-    length = {"n1": 5, "n2": 9, "n3": 7, "n4": 1, "e1": 3, "e2": 3, "m1": 2, "m2": 2}
-    edges = _edges([("n1", "n2"), ("n3", "n2"), ("n4", "n3"), ("e1", "e2"), ("m1", "m2")], length)
-    d = {r["doc_id"]: r for r in components(edges, "longest", 0, "s").to_pylist()}
-    assert {k: v["cluster"] for k, v in d.items() if k.startswith("n")} == dict.fromkeys(["n1", "n2", "n3", "n4"], "n2")
-    assert d["n2"]["reason"] is None and d["n1"]["cluster_size"] == 4
-    assert d["e2"]["reason"] == "exact_duplicate" and d["e1"]["reason"] is None  # tie: the smaller id stays
-    assert d["n1"]["reason"] == "near_duplicate"
-    # keep: random is seeded: the same seed picks the same keepers, and every cluster keeps one.
-    r1 = components(edges, "random", 7, "s").to_pylist()
-    assert r1 == components(edges, "random", 7, "s").to_pylist()
-    assert sum(r["reason"] is None for r in r1) == 3
-    picks = {s: tuple(r["cluster"] for r in components(edges, "random", s, "s").to_pylist()) for s in range(12)}
-    assert len(set(picks.values())) > 1  # other seeds, other keepers
 
 
 def test_winnow_takes_the_rightmost_minimum_of_each_window():
