@@ -22,6 +22,10 @@ the document with the matched span; ``cut`` removes the matched token spans.
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
@@ -30,6 +34,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pyarrow as pa
+import xxhash
 from pydantic import BaseModel, ConfigDict, Field
 
 from cc_cleaner.filters.benchmarks import DEFAULT, Item, load_benchmark, load_file
@@ -138,8 +143,6 @@ class ContaminationIndex:
     # item's units are consecutive), and the sorted hashes as byte planes of their differences,
     # which compress to about 5 of their 8 bytes.
     def save(self, path: str | Path) -> None:
-        import json
-
         first_unit = _first_units(self.unit_item, len(self.item_names))
         item = self.unit_item[self.owners].astype(np.int64)
         bit = self.owners - first_unit[item]
@@ -160,8 +163,6 @@ class ContaminationIndex:
 
     @classmethod
     def load(cls, path: str | Path) -> ContaminationIndex:
-        import json
-
         with np.load(path, allow_pickle=False) as z:
             meta = json.loads(str(z["meta"]))
             if meta.get("format") != FORMAT:
@@ -334,6 +335,51 @@ def load_index(c: DecontaminateConfig, resolve: Any) -> ContaminationIndex:
     return idx
 
 
+_ARRAYS = ("hashes", "owners", "unit_item", "unit_kind", "unit_grams", "unit_len", "item_names")
+
+
+def cache_root() -> Path:
+    """Where workers keep ready-to-map indexes (local disk; CC_CLEANER_CACHE overrides)."""
+    return Path(os.environ.get("CC_CLEANER_CACHE") or Path.home() / ".cache" / "cc_cleaner") / "decontam"
+
+
+def _sources_key(c: DecontaminateConfig, resolve: Any) -> str:
+    """The config and the size and time of every file it reads: a changed file is a new index."""
+    paths = [Path(resolve(c.index)) if c.index else SHIPPED_INDEX] if c.benchmarks and not c.benchmarks_dir else []
+    if c.benchmarks and c.benchmarks_dir:
+        paths += sorted(p for p in Path(resolve(c.benchmarks_dir)).rglob("*") if p.is_file())
+    paths += [Path(resolve(f.path)) for f in c.files]
+    stamp = [(str(p.resolve()), p.stat().st_size, p.stat().st_mtime_ns) for p in paths]
+    return xxhash.xxh3_64_hexdigest(json.dumps([FORMAT, c.model_dump(mode="json"), stamp], sort_keys=True).encode())
+
+
+def mapped_index(c: DecontaminateConfig, resolve: Any) -> ContaminationIndex:
+    """The index as memory-mapped arrays on local disk: built once per machine and config (by the
+    first worker to need it), then every worker maps the same pages instead of holding a copy."""
+    folder = cache_root() / _sources_key(c, resolve)
+    if not (folder / "meta.json").exists():
+        idx = load_index(c, resolve)
+        tmp = folder.with_name(f".{folder.name}.{os.getpid()}.{uuid.uuid4().hex[:6]}")
+        tmp.mkdir(parents=True)
+        for name in _ARRAYS:
+            np.save(tmp / f"{name}.npy", getattr(idx, name))
+        np.save(tmp / "filter.npy", idx._filter)
+        (tmp / "meta.json").write_text(json.dumps({"n": idx.n, "min_item_tokens": idx.min_item_tokens,
+                                                   "max_items_per_ngram": idx.max_items_per_ngram,
+                                                   "kinds": idx.kinds, "indexed": idx.indexed}))
+        try:
+            tmp.rename(folder)
+        except OSError:  # another worker got there first: its copy is the same
+            shutil.rmtree(tmp, ignore_errors=True)
+    meta = json.loads((folder / "meta.json").read_text())
+    arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in _ARRAYS}
+    idx = ContaminationIndex(meta["n"], meta["min_item_tokens"], meta["max_items_per_ngram"], **arrays,
+                             kinds=meta["kinds"], indexed=meta["indexed"])
+    idx.__dict__["_filter"] = np.load(folder / "filter.npy", mmap_mode="r")
+    idx.min_overlap = c.min_overlap
+    return idx
+
+
 @register
 class Decontaminate(FilterStep):
     """Adds ``contamination`` (the matched ``benchmark:item`` ids) and ``contamination_span`` (the
@@ -345,7 +391,7 @@ class Decontaminate(FilterStep):
     config: DecontaminateConfig
 
     def setup(self) -> None:
-        self.index = load_index(self.config, self.ctx.resolve)
+        self.index = mapped_index(self.config, self.ctx.resolve)
 
     def histograms(self) -> list[Histogram]:
         return [Histogram("contamination_items", list(range(0, 6)) + [1e9], 1)]

@@ -10,6 +10,9 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("CC_CLEANER_SHARED_DATA", REPO.parent / "shared" / "data"))
 QUICKSTART = REPO / "jobs" / "examples" / "quickstart.yaml"
 
+# Ready-to-map decontamination indexes go to a folder of this run, not the user's cache.
+os.environ.setdefault("CC_CLEANER_CACHE", str(Path(__import__("tempfile").mkdtemp(prefix="cc-cache-"))))
+
 # Spawned worker processes import helpers from this folder.
 sys.path.insert(0, str(Path(__file__).parent))
 

@@ -134,6 +134,40 @@ def test_user_files_with_the_shipped_index(tmp_path):
     assert res.counters["max:indexed:mine"] == 1
 
 
+def test_workers_map_one_index_built_once(tmp_path, monkeypatch):
+    """The step's index is a memory-mapped copy on local disk: built by the first worker, mapped
+    by the others (nothing rebuilt), the same matches as the index built in memory; a changed
+    user file makes a new one."""
+    from cc_cleaner.filters import decontaminate as dmod
+
+    monkeypatch.setenv("CC_CLEANER_CACHE", str(tmp_path / "cache"))
+    path = tmp_path / "mine.jsonl"
+    path.write_text(json.dumps({"id": "q1", "question": "Which river crosses the imaginary city of Lorvanne "
+                                "twice before reaching the Quellic Sea?"}) + "\n")
+    cfg = dmod.DecontaminateConfig(files=[{"name": "mine", "path": str(path), "fields": ["question"]}])
+    first = dmod.mapped_index(cfg, str)
+    assert isinstance(first.hashes, np.memmap) and isinstance(first._filter, np.memmap)
+    built = []
+    monkeypatch.setattr(dmod, "load_index", lambda *a: built.append(a))
+    second = dmod.mapped_index(cfg, str)  # another worker: maps, does not build
+    assert not built and np.array_equal(first.hashes, second.hashes)
+    monkeypatch.undo()
+    monkeypatch.setenv("CC_CLEANER_CACHE", str(tmp_path / "cache"))
+    whole = dmod.load_index(cfg, str)  # built in memory, as before
+    texts = ["Quiz: which river crosses the imaginary city of Lorvanne twice before reaching the Quellic Sea?",
+             "Janet's ducks lay 16 eggs per day. She eats three for breakfast every morning and bakes muffins for "
+             "her friends every day with four. She sells the remainder at the farmers' market daily for $2 per "
+             "fresh duck egg. How much in dollars does she make every day at the farmers' market?", "Nothing here."]
+    for t in texts:
+        a, b = first.match(t), whole.match(t)
+        assert a[0] == b[0] and a[3] == b[3]
+    assert first.match(texts[0])[0] and first.match(texts[1])[0]
+    path.write_text(path.read_text().replace("twice", "three times"))
+    assert len(list((tmp_path / "cache" / "decontam").iterdir())) == 1
+    dmod.mapped_index(cfg, str)
+    assert len(list((tmp_path / "cache" / "decontam").iterdir())) == 2
+
+
 def test_a_missing_benchmark_is_a_clear_error():
     with pytest.raises(ValueError, match="not in this index"):
         get_step("decontaminate", {"benchmarks": ["hellaswag"]}, StepContext())
