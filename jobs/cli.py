@@ -160,8 +160,9 @@ def status(out: str) -> None:
             continue
         state = "finished" if store.exists(layout.success_file(name)) else "running or stopped"
         counts = []
+        finished = layout.done_markers(store, name)  # one listing, not a check per task
         for ph in json.loads(store.read_text(layout.phases_file(name))):
-            done = sum(store.exists(m) for m in ph["tasks"])
+            done = sum(m in finished for m in ph["tasks"])
             counts.append(f"{ph['phase']} {done}/{len(ph['tasks'])}")
         parts = len(store.list(layout.stats_dir(name), ".json"))  # every stage kind writes one per part
         click.echo(f"{name:20s} tasks done: {', '.join(counts)}; {parts} parts written  {state}")
