@@ -1,6 +1,8 @@
 """The map stage: a chain of steps fused into one pass per input shard, written part by part.
 
-A task's input is cut into *parts* of ``part_records`` input records. Each part's outputs
+A task's input is cut into *parts* of ``part_records`` input records or ``part_bytes`` bytes of
+input (its text and binary fields), whichever comes first, so that a worker's memory follows a
+byte budget whatever the page size. Each part's outputs
 (data, rejected, errors, stats) are renamed into place and then a part marker is written, so a
 killed task resumes at its first unfinished part; the part boundaries depend only on the
 input, so a resumed run writes exactly the files of an uninterrupted one.
@@ -17,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -50,7 +53,8 @@ class MapStageSpec(BaseModel):
 
     name: str = Field(pattern=STAGE_NAME)
     steps: list[dict[str, Any]] = []  # none: the stage only reads its input into Parquet
-    part_records: int = Field(default=2000, gt=0)  # input records per checkpointed part
+    part_records: int = Field(default=2000, gt=0)  # input records per checkpointed part, at most
+    part_bytes: int = Field(default=64 << 20, gt=0)  # input bytes per part, at most (one record at least)
     resources: Resources = Resources()
 
     @field_validator("steps", mode="before")
@@ -90,6 +94,7 @@ class MapTask:
     steps: tuple[tuple[str, Any], ...]  # (step name, config dict)
     ctx: StepContext = field(default_factory=StepContext)
     part_records: int = 2000
+    part_bytes: int = 64 << 20
     redact_rejected: bool = False
     split: tuple[int, int | None] | None = None  # of a big input file: a byte or row-group range
     index: int = 0  # the task's place in the stage (join phases address their results to it)
@@ -123,7 +128,7 @@ def run_map_task(task: MapTask) -> dict[str, int]:
         step.start_task(store, task.index)
     result = Counter()
     done = set(store.list(layout.parts_dir(task.stage, task.task_id)))  # one listing, not a check per part
-    for part in iter_parts(iter_inputs(task), task.part_records):
+    for part in iter_parts(iter_inputs(task), task.part_records, task.part_bytes):
         if layout.part_marker(task.stage, task.task_id, part.index) in done:
             result["parts_skipped"] += 1
             continue
@@ -151,10 +156,25 @@ def iter_inputs(task: MapTask) -> Iterator[Any]:
                 yield Position((i + item.fraction) / n) if isinstance(item, Position) else item
 
 
-def iter_parts(items: Iterator[Any], n: int) -> Iterator[Part]:
-    """Cut a stream of rows, tables, errors and skips into parts of ``n`` records."""
+def record_bytes(record: dict[str, Any]) -> int:
+    return sum(len(v) for v in record.values() if isinstance(v, str | bytes))
+
+
+def row_bytes(table: pa.Table) -> np.ndarray:
+    """Bytes of each row's text and binary fields."""
+    out = np.zeros(table.num_rows, dtype=np.int64)
+    for col in table.columns:
+        if pa.types.is_string(col.type) or pa.types.is_binary(col.type) or pa.types.is_large_string(col.type):
+            out += pc.binary_length(col).fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+    return out
+
+
+def iter_parts(items: Iterator[Any], n: int, max_bytes: int = 1 << 62) -> Iterator[Part]:
+    """Cut a stream of rows, tables, errors and skips into parts of ``n`` records or ``max_bytes``
+    bytes of input, whichever comes first (a part holds one record at least)."""
     part = Part(0)
     rows: list[dict[str, Any]] = []
+    size = 0
 
     def flush_rows() -> None:
         if rows:
@@ -170,25 +190,30 @@ def iter_parts(items: Iterator[Any], n: int) -> Iterator[Part]:
             continue
         if isinstance(item, pa.Table):
             flush_rows()
+            sizes = np.cumsum(row_bytes(item))
             start = 0
             while start < item.num_rows:
-                take = min(n - part.records, item.num_rows - start)
+                before = sizes[start - 1] if start else 0
+                fit = int(np.searchsorted(sizes[start:] - before, max_bytes - size, side="left")) + 1
+                take = min(n - part.records, item.num_rows - start, fit)
                 part.tables.append(item.slice(start, take))
                 part.records += take
+                size += int(sizes[start + take - 1] - before)
                 start += take
-                if part.records >= n:
+                if part.records >= n or size >= max_bytes:
                     yield part
-                    part = Part(part.index + 1)
+                    part, size = Part(part.index + 1), 0
             continue
         if isinstance(item, ReadError):
             part.errors.append(item)
         else:
             rows.append(item)
+            size += record_bytes(item)
         part.records += 1
-        if part.records >= n:
+        if part.records >= n or size >= max_bytes:
             flush_rows()
             yield part
-            part = Part(part.index + 1)
+            part, size = Part(part.index + 1), 0
     flush_rows()
     if part.records or part.skipped or part.index == 0:
         yield part
@@ -250,6 +275,7 @@ def plan_map_tasks(job: Job, store: Store, index: int) -> list[MapTask]:
     ctx = StepContext(seed=spec.seed, stage=stage.name, base_dir=job.base_dir)
     common: dict[str, Any] = {"output": job.output, "stage": stage.name, "source": spec.input.source or spec.name,
                               "steps": steps, "ctx": ctx, "part_records": stage.part_records,
+                              "part_bytes": stage.part_bytes,
                               "redact_rejected": spec.redact_rejected}
     if index == 0:
         try:

@@ -118,3 +118,22 @@ def test_covered_runs_and_cuts_fall_on_token_boundaries():
     zh = "我们今天去北京。"
     s, e, _ = token_spans(zh)
     assert cut_token_runs(zh, s, e, np.array([2]), 2)[0] == "我们去北京。"
+
+
+def test_parts_follow_a_byte_budget_and_the_record_count():
+    from cc_cleaner.pipeline.map_stage import iter_parts
+
+    rows = [{"id": f"r{i}", "html": "x" * (10 if i % 5 else 300)} for i in range(40)]
+    table = pa.Table.from_pylist(rows)
+    for items in (rows, [table.slice(0, 13), table.slice(13)]):  # records one by one, or Arrow batches
+        parts = list(iter_parts(iter(items), 8, max_bytes=100))
+        got = [r for p in parts for t in p.tables for r in t.column("id").to_pylist()]
+        assert got == [r["id"] for r in rows]  # every record once, in order
+        for p in parts:
+            ids = [r for t in p.tables for r in t.column("id").to_pylist()]
+            sizes = [len(rows[int(i[1:])]["html"]) + len(i) for i in ids]
+            assert 1 <= len(ids) <= 8
+            assert sum(sizes[:-1]) < 100  # only the record that crosses the budget ends a part
+        assert [len(p.tables) and sum(t.num_rows for t in p.tables) for p in parts][:3] == [1, 5, 5]
+    one = list(iter_parts(iter(rows), 8))  # no budget: records only
+    assert [sum(t.num_rows for t in p.tables) for p in one] == [8] * 5
