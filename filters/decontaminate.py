@@ -236,30 +236,35 @@ class ContaminationIndex:
         starts, ends, tok = item_tokens(text)
         if len(tok) == 0 or len(self.hashes) == 0:
             return [], starts, ends, []
-        grams, pos, glen = [], [], []
+        grams, glen = [], []
         lengths = set(self._lengths)
         h = tok
-        shift = np.uint64(64 - _FILTER_BITS)
         with np.errstate(over="ignore"):
             for k in range(1, min(max(lengths), len(tok)) + 1):  # k-grams of every indexed length, one pass
                 if k > 1:
                     h = h[:-1] * KGRAM_MUL + tok[k - 1:]
                 if k in lengths:
-                    # A bitmap of the hashes' top bits rules out almost every gram before a binary search.
-                    q = h >> shift
-                    maybe = np.flatnonzero((self._filter[q >> np.uint64(3)] >> (q & np.uint64(7)).astype(np.uint8)) & 1)
-                    grams.append(h[maybe])
-                    pos.append(maybe)
-                    glen.append(np.full(len(maybe), k, dtype=np.int64))
+                    grams.append(h)
+                    glen.append(k)
         if not grams:
             return [], starts, ends, []
-        g, p, gl = np.concatenate(grams), np.concatenate(pos), np.concatenate(glen)
+        all_h = np.concatenate(grams) if len(grams) > 1 else grams[0]
+        # A bitmap of the hashes' top bits rules out almost every gram before a binary search
+        # (one lookup for the grams of every length at once).
+        q = all_h >> np.uint64(64 - _FILTER_BITS)
+        maybe = np.flatnonzero((self._filter[q >> np.uint64(3)] >> (q & np.uint64(7)).astype(np.uint8)) & 1)
+        if not len(maybe):
+            return [], starts, ends, []
+        sizes = np.array([len(x) for x in grams])
+        offsets = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+        which = np.searchsorted(offsets, maybe, "right") - 1  # the gram length each candidate has
+        g, p, gl = all_h[maybe], maybe - offsets[which], np.asarray(glen, dtype=np.int64)[which]
         lo = np.searchsorted(self.hashes, g, "left")
-        hi = np.searchsorted(self.hashes, g, "right")
-        hit = hi > lo
+        hit = self.hashes[np.minimum(lo, len(self.hashes) - 1)] == g
         if not hit.any():
             return [], starts, ends, []
-        g, p, gl, lo, hi = g[hit], p[hit], gl[hit], lo[hit], hi[hit]
+        g, p, gl, lo = g[hit], p[hit], gl[hit], lo[hit]
+        hi = np.searchsorted(self.hashes, g, "right")  # only for the few grams that are there
         counts = hi - lo
         rows = np.repeat(np.arange(len(g)), counts)
         idx = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(lo, counts)
@@ -372,10 +377,11 @@ def mapped_index(c: DecontaminateConfig, resolve: Any) -> ContaminationIndex:
         except OSError:  # another worker got there first: its copy is the same
             shutil.rmtree(tmp, ignore_errors=True)
     meta = json.loads((folder / "meta.json").read_text())
-    arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in _ARRAYS}
+    # Plain arrays over the mapped pages: np.memmap's own indexing costs more than the lookups.
+    arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r").view(np.ndarray) for name in _ARRAYS}
     idx = ContaminationIndex(meta["n"], meta["min_item_tokens"], meta["max_items_per_ngram"], **arrays,
                              kinds=meta["kinds"], indexed=meta["indexed"])
-    idx.__dict__["_filter"] = np.load(folder / "filter.npy", mmap_mode="r")
+    idx.__dict__["_filter"] = np.load(folder / "filter.npy", mmap_mode="r").view(np.ndarray)
     idx.min_overlap = c.min_overlap
     return idx
 

@@ -146,7 +146,7 @@ def test_workers_map_one_index_built_once(tmp_path, monkeypatch):
                                 "twice before reaching the Quellic Sea?"}) + "\n")
     cfg = dmod.DecontaminateConfig(files=[{"name": "mine", "path": str(path), "fields": ["question"]}])
     first = dmod.mapped_index(cfg, str)
-    assert isinstance(first.hashes, np.memmap) and isinstance(first._filter, np.memmap)
+    assert isinstance(first.hashes.base, np.memmap) and isinstance(first._filter.base, np.memmap)
     built = []
     monkeypatch.setattr(dmod, "load_index", lambda *a: built.append(a))
     second = dmod.mapped_index(cfg, str)  # another worker: maps, does not build
