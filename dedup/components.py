@@ -60,6 +60,12 @@ def spread(x: np.ndarray) -> np.ndarray:
     return z ^ (z >> np.uint64(31))
 
 
+def edge_keys(edges: pa.Table) -> np.ndarray:
+    """Where a verified edge goes for the ``edges`` phase: by both ends, so that the edges of one
+    document with many duplicates spread over the partitions."""
+    return spread(edges["a_node"].to_numpy()) ^ spread(edges["b_node"].to_numpy() + 1)
+
+
 def _send_both_ways(store: Store, stage: str, name: str, producer: str, x: np.ndarray, y: np.ndarray,
                     partitions: int) -> None:
     src, dst = np.concatenate([x, y]), np.concatenate([y, x])

@@ -241,8 +241,7 @@ class DedupTask(PhaseTask):
             self._send_edges(store, f"v{self.index:05d}", kept)
 
     def _send_edges(self, store: Store, producer: str, edges: pa.Table) -> None:
-        scatter(store, self.stage, "edges", producer, edges, cc.spread(edges["a_node"].to_numpy()),
-                self.spec.partitions)
+        scatter(store, self.stage, "edges", producer, edges, cc.edge_keys(edges), self.spec.partitions)
 
     def _count_pairs(self, store: Store, candidates: int, verified: int) -> None:
         cc.note_pairs(store, self.stage, self.index, candidates, verified)

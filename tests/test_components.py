@@ -83,7 +83,7 @@ def partitioned(tmp: Path, edges: pa.Table, partitions: int, keep: str = "longes
     homes = tuple(f"h{i}" for i in range(HOMES))
     for i, chunk in enumerate(edges.to_batches(max_chunksize=100_000)):  # several producers
         t = pa.Table.from_batches([chunk])
-        scatter(store, "s", "edges", f"c{i:05d}", t, cc.spread(t["a_node"].to_numpy()), partitions)
+        scatter(store, "s", "edges", f"c{i:05d}", t, cc.edge_keys(t), partitions)
 
     def tasks(phase: str, n: int, rnd: int = 0):
         return lambda: [DedupTask(store.root, "s", phase, i, spec, seed, homes, (), False, rnd) for i in range(n)]

@@ -73,6 +73,7 @@ def main() -> None:
     ap.add_argument("--edges", type=int, default=10_000_000)
     ap.add_argument("--partitions", type=int, default=64)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--bound-mb", type=int, default=1024)  # the star of 1e6 is one cluster in one task
     args = ap.parse_args()
 
     import pyarrow as pa
@@ -96,7 +97,7 @@ def main() -> None:
             nx, ny = (hx.astype(np.int64) << 32) + x, (hy.astype(np.int64) << 32) + y
             t = pa.table([pa.array(x.astype(str)), pa.array(y.astype(str)), hx, hy, (x * 7) % 13, (y * 7) % 13,
                           x.astype(np.uint64), y.astype(np.uint64), np.full(len(x), "minhash"), nx, ny], schema=EDGE)
-            scatter(store, "s", "edges", f"v{i // 500_000:05d}", t, cc.spread(nx), args.partitions)
+            scatter(store, "s", "edges", f"v{i // 500_000:05d}", t, cc.edge_keys(t), args.partitions)
         print(f"edges written in {time.perf_counter() - t0:.0f} s")
         spec = DedupDocsSpec(name="s", partitions=args.partitions)
         home_ids = tuple(f"h{i}" for i in range(homes))
@@ -120,6 +121,8 @@ def main() -> None:
         print(f"fresh task process before any work: {base:.0f} MB")
         for k, v in peak.items():
             print(f"  peak RSS of a {k:8s} task: {v:6.0f} MB")
+        print(f"largest task peak {max(peak.values()):.0f} MB, bound {args.bound_mb} MB: "
+              f"{'within' if max(peak.values()) <= args.bound_mb else 'OVER'}")
         # Check against the single-task clusters.
         dec = pa.concat_tables([gather(store, "s", "decisions", h, cc.DECISION) for h in range(homes)])
         doc = np.array(dec["doc_id"].to_pylist(), dtype=np.int64)
