@@ -8,6 +8,9 @@ mining for the configured agents (``noai``, a TDM reservation), keep every licen
 can be dropped or tagged by SPDX pattern (``*-ND-*``), and sources the user has licensed are
 allowed whatever they say. A header and a meta tag that disagree: the stricter wins (a directive
 in either applies). A copyright notice is evidence, never a drop or a licence.
+
+In a job the tdmrep.json table is joined to the documents by host (``filters.origin_join``), so no
+worker holds it whole; used on its own (``get_step``) the step loads it whole.
 """
 
 from __future__ import annotations
@@ -17,12 +20,14 @@ import re
 from collections import Counter
 from fnmatch import fnmatchcase
 from functools import lru_cache
+from typing import Any
 from urllib.parse import urlsplit
 
 import pyarrow as pa
 from pydantic import Field
 
 from cc_cleaner.filters.robots import decode_body, load_table, origin
+from cc_cleaner.pipeline.readers import expand_paths
 from cc_cleaner.pipeline.step import Evaluation, FilterStep, StepConfig, register
 
 TDMREP_PATH = "/.well-known/tdmrep.json"
@@ -38,6 +43,7 @@ class RightsConfig(StepConfig):
     drop_on: list[str] = Field(default=["noai", "tdm-reservation"])  # of noai, noimageai, noindex, none, ...
     licenses: LicensePolicy = LicensePolicy()
     tdmrep: str | list[str] | None = None  # captures of /.well-known/tdmrep.json (WARC, JSONL or Parquet)
+    partitions: int = Field(default=16, gt=0)  # of the join of the tdmrep table with the documents' URLs
     allow: list[str] = []  # hosts (with their subdomains) or "url:<prefix>" the user has licensed
 
 
@@ -52,21 +58,64 @@ class Rights(FilterStep):
     def setup(self) -> None:
         self.agents = {a.lower() for a in self.config.agents}
         self.table_errors: Counter = Counter()
-        self.tdmrep: dict[str, tuple] = {}
-        if self.config.tdmrep:
-            paths = [self.config.tdmrep] if isinstance(self.config.tdmrep, str) else self.config.tdmrep
-            self.tdmrep = load_table([self.ctx.resolve(p) for p in paths], self.table_errors, TDMREP_PATH)
+        self.files = expand_paths(self.table_paths(self.config, self.ctx))  # a missing table fails here
+        self._tdmrep: dict[str, tuple] | None = None if self.files else {}
+        self.verdicts: dict[str, tuple[list[str], int]] | None = None  # a map task's, from the join
+
+    @staticmethod
+    def table_paths(config: RightsConfig, ctx: Any) -> list[str]:
+        paths = [config.tdmrep] if isinstance(config.tdmrep, str) else list(config.tdmrep or [])
+        return [ctx.resolve(p) for p in paths]
+
+    @property
+    def tdmrep(self) -> dict[str, tuple]:
+        """The whole tdmrep.json table, loaded on first use: only outside a job's join."""
+        if self._tdmrep is None:
+            self._tdmrep = load_table(self.files, self.table_errors, TDMREP_PATH)
+        return self._tdmrep
+
+    @classmethod
+    def join_phases(cls, config: Any, ctx: Any, store: Any, tasks: list[Any]) -> Any:
+        if not config.tdmrep:
+            return []
+        from cc_cleaner.filters.origin_join import join_phases
+
+        return join_phases(cls.name, config, ctx, store, tasks, expand_paths(cls.table_paths(config, ctx)),
+                           TDMREP_PATH, config.partitions, redirects=False)
+
+    def join_decide(self, table: dict[str, tuple], urls: list[str]) -> dict[str, Any]:
+        """In the join: each URL's tdmrep signals and whether its tdmrep.json was malformed."""
+        self._tdmrep = table
+        out = {}
+        for u in urls:
+            counters: Counter = Counter()
+            out[u] = [self._tdmrep_signals(u, counters), counters["rights_malformed_tdmrep"]]
+        return out
+
+    def start_task(self, store: Any, task_index: int) -> None:
+        if not self.files:
+            return
+        from cc_cleaner.filters.origin_join import task_verdicts
+
+        verdicts, errors = task_verdicts(store, self.ctx.stage, self.name, self.config, task_index)
+        self.verdicts = {u: (v[0], v[1]) for u, v in verdicts.items()}
+        self.table_errors = Counter(errors)
 
     def evaluate(self, table: pa.Table) -> Evaluation:
         n = table.num_rows
         col = {c: table[c].to_pylist() if c in table.column_names else [None] * n
                for c in ("url", "rights_signals", "license", "copyright_notice", "rights_known")}
-        counters: Counter = Counter({f"max:table_errors:{k}": v for k, v in self.table_errors.items()})
-        counters.update({"rights:no_signal": 0, "rights:unknown": 0})  # said even when none: the report shows shares
+        counters: Counter = Counter({"rights:no_signal": 0, "rights:unknown": 0})  # said even when none
         causes, tagged, reasons = [], [], []
         for i in range(n):
             url, signals = col["url"][i], list(col["rights_signals"][i] or [])
-            signals += self._tdmrep_signals(url, counters)
+            if self.verdicts is not None:  # in a job: decided by the join
+                found, malformed = self.verdicts.get(url or "", ([], 0))
+                signals += found
+                if malformed:
+                    counters["rights_malformed_tdmrep"] += malformed
+            else:
+                signals += self._tdmrep_signals(url, counters)
             lic, known = col["license"][i], bool(col["rights_known"][i])
             self._count(counters, signals, lic, col["copyright_notice"][i], known)
             cause, reason = self._decide(url, signals, lic)
@@ -76,6 +125,8 @@ class Rights(FilterStep):
             causes.append(cause)
             reasons.append(reason)
             tagged.append(lic is not None and any(fnmatchcase(lic, p) for p in self.config.licenses.tag))
+        # The same per part: the max across parts is what the table held (pipeline.stats.merge).
+        counters.update({f"max:table_errors:{k}": v for k, v in self.table_errors.items()})
         return Evaluation({"rights_cause": pa.array(causes, pa.string()), "rights_tagged": pa.array(tagged)},
                           reasons, dict(counters))
 
@@ -106,7 +157,7 @@ class Rights(FilterStep):
         return False
 
     def _tdmrep_signals(self, url: str | None, counters: Counter) -> list[str]:
-        if not self.tdmrep or not url:
+        if not self.files or not url or not self.tdmrep:
             return []
         entry = self.tdmrep.get(origin(url) or "")
         if entry is None or not 200 <= entry[0] < 300:

@@ -16,7 +16,7 @@ else windows-1252; the mark is dropped and CR/CRLF line ends are accepted.
 
 Before protego sees a body, lines with unknown keys are dropped (RFC 9309 2.2.4: they must not
 end a group) and a user-agent value is cut at its first space (a product token has none).
-In a job the table is joined to the documents by host (``filters.robots_join``): its captures and
+In a job the table is joined to the documents by host (``filters.origin_join``): its captures and
 the documents' URLs meet in hash partitions, so no worker holds the whole table; a map task gets
 the verdicts for its own URLs. Used on its own (``get_step``), the step loads the whole table.
 """
@@ -202,14 +202,22 @@ class Robots(FilterStep):
 
     @classmethod
     def join_phases(cls, config: Any, ctx: Any, store: Any, tasks: list[Any]) -> Any:
-        from cc_cleaner.filters.robots_join import join_phases
+        from cc_cleaner.filters.origin_join import join_phases
 
-        return join_phases(config, ctx, store, tasks)
+        files = expand_paths(cls.table_paths(config, ctx))
+        return join_phases(cls.name, config, ctx, store, tasks, files, cls.path, config.partitions, redirects=True)
+
+    def join_decide(self, table: dict[str, Entry], urls: list[str]) -> dict[str, Any]:
+        """In the join: each URL's (disallowed agents, how its capture was found), given the
+        captures of its partition (and the redirect targets it fetched)."""
+        self.table = table
+        return {u: list(self._disallowed(u)) for u in urls}
 
     def start_task(self, store: Any, task_index: int) -> None:
-        from cc_cleaner.filters.robots_join import task_verdicts
+        from cc_cleaner.filters.origin_join import task_verdicts
 
-        self.verdicts, errors = task_verdicts(store, self.ctx.stage, self.config, task_index)
+        verdicts, errors = task_verdicts(store, self.ctx.stage, self.name, self.config, task_index)
+        self.verdicts = {u: (v[0], v[1]) for u, v in verdicts.items()}
         self.table_errors = Counter(errors)
 
     def capture(self, org: str | None) -> tuple[Entry | None, str]:

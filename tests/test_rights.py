@@ -202,3 +202,56 @@ def test_header_and_meta_that_disagree_the_stricter_wins():
                  "rights_known": True}])
     res = get_step("rights", {}, StepContext()).process(t)
     assert res.rejected["reason"].to_pylist() == ["noai", "noai"]
+
+
+def test_tdmrep_join_in_a_job_decides_as_the_whole_table(tmp_path):
+    """A tdmrep.json table of 300 hosts in two files (path patterns, a malformed file, a 404, an
+    older capture that loses) joined to 1,200 documents in 4 partitions: every document's cause,
+    reason and the step's counters equal the whole-table step's."""
+    import random
+
+    import pyarrow.parquet as pq
+
+    from cc_cleaner.pipeline.job import Job
+
+    rng = random.Random(2)
+    rows = []
+    for i in range(300):
+        rules = [{"location": "/", "tdm-reservation": rng.choice([0, 1])},
+                 {"location": f"/p{i % 7}/*", "tdm-reservation": 1, "tdm-policy": f"https://h{i}.test/policy"},
+                 {"location": "/free/*$", "tdm-reservation": 0}]
+        body = json.dumps(rules[: rng.randint(1, 3)]) if i % 25 else "{not json"
+        status = 404 if i % 40 == 3 else 200
+        rows.append({"url": f"https://h{i}.test/.well-known/tdmrep.json", "status": status, "body": body,
+                     "fetch_time": "2024-02-01", "location": ""})
+    rows.append({"url": "https://h1.test/.well-known/tdmrep.json", "status": 200, "fetch_time": "2023-01-01",
+                 "body": json.dumps([{"location": "/", "tdm-reservation": 1}]), "location": ""})  # older: loses
+    rng.shuffle(rows)
+    files = []
+    for k in range(2):
+        p = tmp_path / f"tdmrep-{k}.jsonl"
+        p.write_text("".join(json.dumps(r) + "\n" for r in rows[k::2]))
+        files.append(str(p))
+    docs = [{"id": f"d{j}", "text": "t", "url": f"{rng.choice(['http', 'https'])}://h{rng.randrange(320)}.test"
+             f"{rng.choice(['/', '/p3/a', '/free/x', '/free/x/y', '/other'])}"} for j in range(1200)]
+    (tmp_path / "docs.jsonl").write_text("".join(json.dumps(d) + "\n" for d in docs))
+    cfg = {"tdmrep": files, "partitions": 4}
+    job = Job.from_dict({"name": "j", "output": str(tmp_path / "out"),
+                         "input": {"format": "jsonl", "paths": [str(tmp_path / "docs.jsonl")]},
+                         "stages": [{"name": "s", "steps": [{"rights": cfg}]}]})
+    job.run(workers=2)
+    whole = get_step("rights", cfg, StepContext())
+    want = whole.evaluate(pa.Table.from_pylist(docs))
+    got = {}
+    for folder in ("data", "rejected"):
+        for p in (tmp_path / "out" / "s" / folder).glob("*.parquet"):
+            got.update({r["id"]: (r["rights_cause"], r.get("reason")) for r in pq.read_table(p).to_pylist()})
+    assert got == {d["id"]: (c, r) for d, c, r in zip(docs, want.columns["rights_cause"].to_pylist(), want.reasons,
+                                                      strict=True)}
+    assert 0 < sum(r is not None for r in want.reasons) < len(docs)
+    stats = json.loads((tmp_path / "out" / "_state" / "s" / "summary.json").read_text())
+    counters = next(st for st in stats["steps"] if st["name"] == "rights")["counters"]
+    assert {k: v for k, v in counters.items() if v} == {k: v for k, v in want.counters.items() if v}
+    assert counters["rights_malformed_tdmrep"] > 0
+    phases = [p["phase"] for p in json.loads((tmp_path / "out" / "_state" / "s" / "phases.json").read_text())]
+    assert [p.rsplit("-", 1)[-1] for p in phases] == ["table", "urls", "join", "map"], phases  # no redirects

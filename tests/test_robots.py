@@ -222,7 +222,7 @@ def test_join_by_host_decides_as_the_whole_table_and_no_task_loads_it(tmp_path, 
         return real_load(paths, *a, **kw)
 
     monkeypatch.setattr(robots_mod, "load_table", counting_load)
-    import cc_cleaner.filters.robots_join as join_mod
+    import cc_cleaner.filters.origin_join as join_mod
     monkeypatch.setattr(join_mod, "load_table", counting_load)
     cfg = {"table": table_files, "partitions": 5}
     job = Job.from_dict({"name": "j", "output": str(tmp_path / "out"),

@@ -1,18 +1,21 @@
-"""The robots.txt table joined to a map stage's documents by host, through hash partitions.
+"""A per-origin table (robots.txt, tdmrep.json captures) joined to a map stage's documents by
+host, through hash partitions, so that no worker holds the whole table (every host of a crawl).
 
-No worker holds the whole table (every host of a crawl). Before the stage's map tasks run:
+Before the stage's map tasks run, for a step that declares a join (``Robots``, ``Rights``):
 
-- ``table`` (one task per table file): the file's captures, sent to the partition of their host
-  (``www.`` dropped, so that ``http``/``https``, ports and the common www redirect meet).
+- ``table`` (one task per table file): the file's captures of the step's path, sent to the
+  partition of their host (``www.`` dropped, so that ``http``/``https``, ports and the common
+  www redirect meet).
 - ``urls`` (one task per map task): the distinct URLs of the task's input, sent the same way.
-- ``need<k>`` / ``answer<k>`` (k <= 5, while any partition still asks): a 3xx capture whose
-  target robots.txt lives in another partition asks that partition for it (RFC 9309 2.3.1.2:
-  five hops), so that every redirect the whole table would follow is followed.
-- ``join`` (one task per partition): the step's own decision for each URL (``Robots.capture``
-  on the partition's captures and the ones it fetched), sent to the map task that holds the URL.
+- ``need<k>`` / ``answer<k>`` (robots.txt only; k <= 5, while any partition still asks): a 3xx
+  capture whose target lives in another partition asks that partition for it (RFC 9309
+  2.3.1.2: five hops), so that every redirect the whole table would follow is followed.
+- ``join`` (one task per partition): the step's own decision for each URL
+  (``step.join_decide`` on the partition's captures and those it fetched), sent to the map task
+  that holds the URL.
 
-A map task then reads only its own verdicts (``task_verdicts``). Memory per task: one
-partition of the captures, or one map task's URLs.
+A map task then reads only its own verdicts (``task_verdicts``). Memory per task: one partition
+of the captures, or one map task's URLs.
 """
 
 from __future__ import annotations
@@ -29,12 +32,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import xxhash
 
-from cc_cleaner.filters.robots import Entry, Robots, RobotsConfig, load_table, origin
+from cc_cleaner.filters.robots import Entry, load_table, origin
 from cc_cleaner.pipeline import layout
 from cc_cleaner.pipeline.map_stage import MapTask, StepSetupError
-from cc_cleaner.pipeline.readers import ReadError, Skip, expand_paths, read_file
+from cc_cleaner.pipeline.readers import ReadError, Skip, read_file
 from cc_cleaner.pipeline.shuffle import gather, scatter
-from cc_cleaner.pipeline.step import StepContext
+from cc_cleaner.pipeline.step import StepConfig, StepContext, step_class
 from cc_cleaner.pipeline.store import Store
 
 HOPS = 5
@@ -42,7 +45,7 @@ CAPTURE = pa.schema([("origin", pa.string()), ("status", pa.int32()), ("body", p
                      ("when", pa.string()), ("location", pa.string())])
 URLS = pa.schema([("url", pa.string()), ("task", pa.int32())])
 NEED = pa.schema([("origin", pa.string()), ("asker", pa.int32())])
-VERDICT = pa.schema([("url", pa.string()), ("disallowed", pa.list_(pa.string())), ("how", pa.string())])
+VERDICT = pa.schema([("url", pa.string()), ("verdict", pa.string())])  # the step's decision, as JSON
 
 
 def host_key(org: str) -> str:
@@ -58,9 +61,9 @@ def _send(store: Store, stage: str, name: str, producer: str, table: pa.Table, c
         scatter(store, stage, name, producer, table, keys, partitions)
 
 
-def join_key(config: RobotsConfig) -> str:
-    """The join's name: one per distinct robots step config in a stage."""
-    return "robots-" + xxhash.xxh3_64_hexdigest(config.model_dump_json().encode())[:8]
+def join_key(step: str, config: StepConfig) -> str:
+    """The join's name: one per step and distinct config in a stage."""
+    return f"{step}-" + xxhash.xxh3_64_hexdigest(config.model_dump_json().encode())[:8]
 
 
 def _put(table: dict[str, Entry], org: str, entry: Entry) -> None:
@@ -88,8 +91,11 @@ class JoinTask:
     key: str
     phase: str  # table, urls, need<k>, answer<k>, join
     index: int  # table file, map task or partition
-    config: RobotsConfig
+    step: str
+    config: StepConfig
     ctx: StepContext
+    path: str  # the captures' path: /robots.txt, /.well-known/tdmrep.json
+    partitions: int
     files: tuple[str, ...] = ()
     map_task: MapTask | None = None
     tasks: int = 0  # map tasks in the stage
@@ -99,7 +105,7 @@ class JoinTask:
         return layout.task_marker(self.stage, f"{self.key}-{self.phase}", f"{self.index:05d}")
 
     def describe(self) -> str:
-        return f"stage {self.stage!r} robots join {self.phase} task {self.index}"
+        return f"stage {self.stage!r} {self.step} table join {self.phase} task {self.index}"
 
     @property
     def name(self) -> str:
@@ -118,15 +124,15 @@ class JoinTask:
 
     def _table(self, store: Store, _: int) -> None:
         errors: Counter = Counter()
-        entries = load_table([self.files[self.index]], errors, Robots.path)
+        entries = load_table([self.files[self.index]], errors, self.path)
         self._note(store, "captures", {"captures": len(entries), "errors": dict(errors)})
         _send(store, self.stage, f"{self.key}-table", f"{self.index:05d}", _table(entries), "origin",
-              self.config.partitions)
+              self.partitions)
 
     def _urls(self, store: Store, _: int) -> None:
         urls = sorted({u for u in _task_urls(self.map_task) if origin(u) is not None})
         _send(store, self.stage, f"{self.key}-urls", f"{self.index:05d}",
-              pa.table([urls, [self.index] * len(urls)], schema=URLS), "url", self.config.partitions)
+              pa.table([urls, [self.index] * len(urls)], schema=URLS), "url", self.partitions)
 
     def _captures(self, store: Store, hops: int) -> dict[str, Entry]:
         """The partition's captures and those it fetched in answers before hop ``hops``."""
@@ -144,11 +150,11 @@ class JoinTask:
             if store.exists(rel):
                 asked.update(json.loads(store.read_text(rel)))
         want = sorted({origin(e[3]) for e in have.values()
-                       if 300 <= e[0] < 400 and e[3] and urlsplit(e[3]).path == Robots.path} - set(have) - asked
+                       if 300 <= e[0] < 400 and e[3] and urlsplit(e[3]).path == self.path} - set(have) - asked
                       - {None})
         self._note(store, f"asked{hop}", want)  # type: ignore[arg-type]
         _send(store, self.stage, f"{self.key}-need{hop}", f"{self.index:05d}",
-              pa.table([want, [self.index] * len(want)], schema=NEED), "origin", self.config.partitions)
+              pa.table([want, [self.index] * len(want)], schema=NEED), "origin", self.partitions)
 
     def _answer(self, store: Store, hop: int) -> None:
         needs = gather(store, self.stage, f"{self.key}-need{hop}", self.index, NEED)
@@ -162,18 +168,18 @@ class JoinTask:
         for asker, entries in rows.items():
             t = _table(entries)
             scatter(store, self.stage, f"{self.key}-got{hop}", f"{self.index:05d}", t,
-                    np.full(t.num_rows, asker, dtype=np.uint64), self.config.partitions)
+                    np.full(t.num_rows, asker, dtype=np.uint64), self.partitions)
 
     def _join(self, store: Store, hops: int) -> None:
-        step = Robots(self.config, self.ctx)
+        cls = step_class(self.step)
+        step = cls(self.config, self.ctx)
         step.setup()
-        step.table = self._captures(store, hops + 1)
         urls = gather(store, self.stage, f"{self.key}-urls", self.index, URLS)
         if not urls.num_rows:
             return
-        decided = {u: step._disallowed(u) for u in sorted(set(urls["url"].to_pylist()))}
+        decided = step.join_decide(self._captures(store, hops + 1), sorted(set(urls["url"].to_pylist())))
         u_list, tasks = urls["url"].to_pylist(), urls["task"].to_pylist()
-        out = pa.table([u_list, [decided[u][0] for u in u_list], [decided[u][1] for u in u_list]], schema=VERDICT)
+        out = pa.table([u_list, [json.dumps(decided[u]) for u in u_list]], schema=VERDICT)
         scatter(store, self.stage, f"{self.key}-verdicts", f"{self.index:05d}", out,
                 np.array(tasks, dtype=np.uint64), self.tasks)
 
@@ -196,46 +202,47 @@ def _task_urls(task: MapTask) -> Iterator[str]:
                 yield item["url"]
 
 
-def join_phases(config: RobotsConfig, ctx: StepContext, store: Store, tasks: list[MapTask]) -> Iterator[Any]:
-    key, stage, p = join_key(config), ctx.stage, config.partitions
-    files = tuple(expand_paths(Robots.table_paths(config, ctx)))
+def join_phases(step: str, config: StepConfig, ctx: StepContext, store: Store, tasks: list[MapTask],
+                files: list[str], path: str, partitions: int, redirects: bool) -> Iterator[Any]:
+    """The join's phases for ``step`` (its table ``files`` hold captures of ``path``)."""
+    key, stage = join_key(step, config), ctx.stage
+    common = {"step": step, "config": config, "ctx": ctx, "path": path, "partitions": partitions}
 
     def plan(phase: str, n: int, **kw: Any) -> Any:
-        return lambda: [JoinTask(store.root, stage, key, phase, i, config, ctx, **kw) for i in range(n)]
+        return lambda: [JoinTask(store.root, stage, key, phase, i, **common, **kw) for i in range(n)]
 
-    yield f"{key}-table", plan("table", len(files), files=files)
+    yield f"{key}-table", plan("table", len(files), files=tuple(files))
     notes = [json.loads(store.read_text(r))
              for r in store.list(layout.shuffle_dir(stage, f"{key}-captures", 0), ".json")]
     if not sum(n["captures"] for n in notes):
-        raise StepSetupError(f"stage {stage!r} step 'robots': table {config.table} holds no robots.txt capture")
+        raise StepSetupError(f"stage {stage!r} step {step!r}: the table holds no capture of {path}")
     errors: Counter = Counter()
     for n in notes:
         errors.update(n["errors"])
     store.write_text(_errors_file(stage, key), json.dumps(dict(errors)))
-    yield f"{key}-urls", lambda: [JoinTask(store.root, stage, key, "urls", t.index, config, ctx, map_task=t)
+    yield f"{key}-urls", lambda: [JoinTask(store.root, stage, key, "urls", t.index, **common, map_task=t)
                                   for t in tasks]
     hops = 0
-    for hop in range(1, HOPS + 1):
-        yield f"{key}-need{hop}", plan(f"need{hop}", p)
+    for hop in range(1, HOPS + 1 if redirects else 1):
+        yield f"{key}-need{hop}", plan(f"need{hop}", partitions)
         asked = [json.loads(store.read_text(r))
                  for r in store.list(layout.shuffle_dir(stage, f"{key}-asked{hop}", 0), ".json")]
         if not any(asked):
             break
-        yield f"{key}-answer{hop}", plan(f"answer{hop}", p)
+        yield f"{key}-answer{hop}", plan(f"answer{hop}", partitions)
         hops = hop
-    yield f"{key}-join", plan(f"join{hops}", p, tasks=len(tasks))
+    yield f"{key}-join", plan(f"join{hops}", partitions, tasks=len(tasks))
 
 
 def _errors_file(stage: str, key: str) -> str:
     return f"{layout.shuffle_dir(stage, f'{key}-errors', 0)}.json"
 
 
-def task_verdicts(store: Store, stage: str, config: RobotsConfig, task: int) -> tuple[dict[str, Any], dict[str, int]]:
-    """A map task's verdicts (url -> (disallowed agents, how the capture was found)) and the
-    table's read errors."""
-    key = join_key(config)
+def task_verdicts(store: Store, stage: str, step: str, config: StepConfig,
+                  task: int) -> tuple[dict[str, Any], dict[str, int]]:
+    """A map task's verdicts (url -> the step's decision) and the table's read errors."""
+    key = join_key(step, config)
     t = gather(store, stage, f"{key}-verdicts", task, VERDICT)
-    verdicts = dict(zip(t["url"].to_pylist(), zip(t["disallowed"].to_pylist(), t["how"].to_pylist(),
-                                                   strict=True), strict=True))
+    verdicts = dict(zip(t["url"].to_pylist(), map(json.loads, t["verdict"].to_pylist()), strict=True))
     errors = json.loads(store.read_text(_errors_file(stage, key))) if store.exists(_errors_file(stage, key)) else {}
     return verdicts, errors
