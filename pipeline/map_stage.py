@@ -54,7 +54,7 @@ class MapStageSpec(BaseModel):
     name: str = Field(pattern=STAGE_NAME)
     steps: list[dict[str, Any]] = []  # none: the stage only reads its input into Parquet
     part_records: int = Field(default=2000, gt=0)  # input records per checkpointed part, at most
-    part_bytes: int = Field(default=64 << 20, gt=0)  # input bytes per part, at most (one record at least)
+    part_bytes: int = Field(default=32 << 20, gt=0)  # input bytes per part, at most (one record at least)
     resources: Resources = Resources()
 
     @field_validator("steps", mode="before")
@@ -94,7 +94,7 @@ class MapTask:
     steps: tuple[tuple[str, Any], ...]  # (step name, config dict)
     ctx: StepContext = field(default_factory=StepContext)
     part_records: int = 2000
-    part_bytes: int = 64 << 20
+    part_bytes: int = 32 << 20
     redact_rejected: bool = False
     split: tuple[int, int | None] | None = None  # of a big input file: a byte or row-group range
     index: int = 0  # the task's place in the stage (join phases address their results to it)
