@@ -9,7 +9,7 @@ from collections import Counter
 import pyarrow as pa
 import pytest
 
-from cc_cleaner.filters.pii import ENTITIES, OURS, PREFILTER, cn_id_valid
+from cc_cleaner.filters.pii import ENTITIES, OURS, PREFILTER, candidates, cn_id_valid
 from cc_cleaner.pipeline.step import StepContext, get_step
 
 from conftest import shared_path
@@ -129,10 +129,27 @@ def test_prefilter_skips_only_documents_without_candidates():
     # What the analyzer would find in the documents the prefilter skips: only the phone
     # recognizer's false hits on short number runs ("350–375", "1694"), never a real entity.
     step = pii_step(prefilter=False)
-    skipped = [t for t in texts if not PREFILTER.search(t)]
+    skipped = [t for t in texts if not candidates(t)]
     found = [(r.entity_type, t[r.start:r.end]) for t in skipped for r in step.find(t)]
     assert all(e == "PHONE_NUMBER" and sum(c.isdigit() for c in v) < 10 for e, v in found), found
-    assert sum(1 for t in texts if not PREFILTER.search(t)) == len(texts) - with_pf.counters["docs_analyzed"]
+    assert sum(1 for t in texts if not candidates(t)) == len(texts) - with_pf.counters["docs_analyzed"]
+
+
+def test_fast_candidates_are_the_prefilter_matches():
+    """``candidates`` (one pattern per kind) finds a text's candidates iff PREFILTER does, and
+    covers every PREFILTER match, on real pages and on the labelled PII set."""
+    root = shared_path("html_extraction", "article_extraction_benchmark")
+    texts = [v["articleBody"] for v in json.loads((root / "ground-truth.json").read_text()).values()]
+    texts += [s["full_text"] for s in json.loads(gzip.decompress(
+        shared_path("pii", "presidio_research", "synth_dataset_v2.json.gz").read_bytes()))]
+    texts += ["fe80::1 and 2001:db8::ff00:42:8329", "zz:ab:cd: x", "IBAN DE89370400440532013000", "Api-Key: x",
+              "ſecret", "paſſword", "Apı_key", "no candidates here", "ab:cd"]
+    assert sum(bool(PREFILTER.search(t)) for t in texts) > 400
+    for t in texts:
+        spans = candidates(t)
+        assert bool(spans) == bool(PREFILTER.search(t)), t
+        for m in PREFILTER.finditer(t):
+            assert any(a <= m.start() < b or m.start() <= a < m.end() for a, b in spans), (t, m)
 
 
 def _planted_values() -> list[tuple[str, str]]:

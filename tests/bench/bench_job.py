@@ -1,0 +1,107 @@
+"""The whole job against the bare extractor, one worker, in the same run.
+
+    python tests/bench/bench_job.py [--backend trafilatura,resiliparse]
+
+Input: the 1,676 real pages of ../shared/data/html_extraction in one WARC, and a robots.txt table
+giving every host of those pages one of the real robots.txt files of ../shared/data/robots_txt.
+Job: extract (+ robots, language and 4 rule filters) -> dedup_docs -> dedup_strings -> clean
+(PII + decontamination, shipped index) -> tokenize, local engine, one worker started before the
+clock. Prints pages/s of the job and of the bare extractor on the same pages (ratio: goal >= 0.75
+for trafilatura, >= 0.5 for resiliparse), the wall seconds per stage from ``stats`` and how much of
+the job's wall time the stats account for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+from bench_extract import crawl_url, run_bare, trafilatura_eval  # noqa: E402
+
+from cc_cleaner.jobs.report import load_report  # noqa: E402
+from cc_cleaner.pipeline.engines import get_engine  # noqa: E402
+from cc_cleaner.pipeline.job import parse_job  # noqa: E402
+from cc_cleaner.pipeline.runner import run_job  # noqa: E402
+
+from conftest import SHARED  # noqa: E402
+from extraction_eval import article_benchmark, wcxb  # noqa: E402
+from helpers import write_warc  # noqa: E402
+
+
+def robots_table(urls: list[str], path: Path) -> None:
+    """One real robots.txt file per host of ``urls`` (drawn at random, seeded)."""
+    with tarfile.open(SHARED / "robots_txt" / "protego_real_robots" / "robots_txt_files.tar.gz") as tar:
+        bodies = [tar.extractfile(m).read().decode("utf-8", "replace") for m in tar if m.isfile()]
+    rng = random.Random(1)
+    hosts = sorted({urlsplit(u).netloc for u in urls})
+    path.write_text("".join(json.dumps({"url": f"https://{h}/robots.txt", "status": 200, "body": rng.choice(bodies),
+                                        "fetch_time": "2024-01-02", "location": ""}) + "\n" for h in hosts))
+
+
+def run_whole_job(tmp: Path, warc: Path, table: Path, backend: str) -> tuple[float, dict]:
+    out = tmp / f"out-{backend}"
+    job = parse_job({"name": "bench", "seed": 1, "output": str(out),
+                     "input": {"format": "warc", "paths": [str(warc)], "max_page_bytes": 50_000_000},
+                     "stages": [
+                         {"name": "extract", "steps": [
+                             {"extract": {"backend": backend}}, {"robots": {"table": str(table), "partitions": 4}},
+                             {"language": {"keep": ["en", "zh", "de", "fr", "es", "ru", "ja", "pt", "it"],
+                                           "min_score": 0.5}},
+                             {"gopher_repetition": {}}, {"gopher_quality": {}}, {"c4": {}}, {"fineweb": {}}]},
+                         {"name": "dedup_docs", "partitions": 4,
+                          "minhash": {"shingle": {"default": "word_5gram", "zh": "char_5gram"}}},
+                         {"name": "dedup_strings", "lines": {"max_repeats": 3}, "substrings": {"min_tokens": 50},
+                          "partitions": 4},
+                         {"name": "clean", "steps": [{"pii": {}}, {"decontaminate": {}}]},
+                         {"name": "tokenize", "tokenizer": {"tiktoken": "cl100k_base"}, "shard_tokens": 1_000_000}]},
+                    str(tmp))
+    engine = get_engine("local", 1)
+    try:
+        engine.run([0], abs)  # start the worker before the clock starts
+        t0 = time.perf_counter()
+        run_job(job, engine, progress=False)
+        secs = time.perf_counter() - t0
+    finally:
+        engine.close()
+    return secs, load_report(str(out))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--backend", default="trafilatura,resiliparse")
+    args = ap.parse_args()
+    pages = [p for loader in (article_benchmark, wcxb, trafilatura_eval) for p in loader(SHARED)]
+    n = len(pages)
+    with tempfile.TemporaryDirectory() as tmp_s:
+        tmp = Path(tmp_s)
+        warc, table = tmp / "pages.warc.gz", tmp / "robots.jsonl"
+        write_warc(warc, [(crawl_url(p), p.html, "text/html") for p in pages])
+        robots_table([crawl_url(p) for p in pages], table)
+        print(f"{n} real pages, {sum(len(p.html) for p in pages) / 1e6:.0f} MB of HTML, one WARC, one worker")
+        for backend in args.backend.split(","):
+            bare_s, _ = run_bare(pages, backend)
+            job_s, rep = run_whole_job(tmp, warc, table, backend)
+            walls = {s["stage"]: s.get("wall_seconds", 0.0) for s in rep["stages"]}
+            print(f"\n[{backend}] bare extract {n / bare_s:6.1f} pages/s ({bare_s:.1f} s); whole job "
+                  f"{n / job_s:6.1f} pages/s ({job_s:.1f} s); ratio {bare_s / job_s:.2f}")
+            for s in rep["stages"]:
+                phases = ", ".join(f"{k} {v:.1f}" for k, v in s.get("phase_seconds", {}).items())
+                print(f"  {s['stage']:14s} wall {walls[s['stage']]:6.1f} s  in steps {s['seconds']:6.1f} s  "
+                      f"docs {s['docs_in']} -> {s['docs_out']}  ({phases})")
+            print(f"  stats account for {sum(walls.values()):.1f} s of {job_s:.1f} s "
+                  f"({sum(walls.values()) / job_s:.1%}); problems: {rep['problems'] or 'none'}")
+
+
+if __name__ == "__main__":
+    main()
