@@ -195,6 +195,15 @@ class Pii(FilterStep):
                     seed + x.encode()).hexdigest()[:12] + ">"})
         self.operators = ops
 
+    def check(self) -> None:
+        # presidio's setup (about a second) cannot fail on a valid config: the driver only checks
+        # that it is installed, and the workers set it up.
+        import importlib.util
+
+        for mod in ("presidio_analyzer", "presidio_anonymizer", "phonenumbers"):
+            if importlib.util.find_spec(mod) is None:
+                raise ImportError(f"{mod} is not installed")
+
     def histograms(self) -> list[Histogram]:
         return [Histogram("pii_count", list(range(0, 11)) + [20, 50, 1e9], self.config.drop_over)]
 

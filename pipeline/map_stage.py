@@ -37,7 +37,7 @@ from cc_cleaner.pipeline.readers import (
 )
 from cc_cleaner.pipeline.stages import ColumnError, Phases, StageKind, register_stage_kind
 from cc_cleaner.pipeline.stats import PartStats, StepStats, breakdown, doc_bytes
-from cc_cleaner.pipeline.step import StepContext, get_step, step_class
+from cc_cleaner.pipeline.step import StepContext, check_step, get_step, step_class
 from cc_cleaner.pipeline.store import Store
 
 if TYPE_CHECKING:
@@ -304,7 +304,7 @@ class StepSetupError(RuntimeError):
 def preflight(task: MapTask) -> None:
     for name, cfg in task.steps:
         try:
-            get_step(name, cfg, task.ctx)
+            check_step(name, cfg, task.ctx)
         except Exception as e:
             raise StepSetupError(f"stage {task.stage!r} step {name!r} cannot start: {type(e).__name__}: {e}") from e
 

@@ -90,6 +90,12 @@ class Step:
     def setup(self) -> None:
         """Load models and files. Called once per worker process, before the first batch."""
 
+    def check(self) -> None:
+        """What the driver runs before any task: raise if setup would fail (a missing file, a bad
+        model). By default the setup itself; a step whose setup is costly and cannot fail on the
+        config overrides it, so that only the workers pay for the setup."""
+        self.setup()
+
     @classmethod
     def join_phases(cls, config: Any, ctx: StepContext, store: Store, tasks: list[Any]) -> Phases:
         """Phases a map stage runs before its ``tasks`` for this step: a table joined to the
@@ -172,6 +178,16 @@ def step_class(name: str) -> type[Step]:
 
 
 _WORKER_STEPS: dict[str, Step] = {}
+
+
+def check_step(name: str, config: dict[str, Any], ctx: StepContext) -> None:
+    """The driver's check of a step before any task runs (``Step.check``). A step checked by its
+    whole setup is kept, so that tasks run in this process do not set it up again."""
+    cls = step_class(name)
+    if cls.check is Step.check:
+        get_step(name, config, ctx)
+    else:
+        cls(cls.Config.model_validate(config), ctx).check()
 
 
 def get_step(name: str, config: dict[str, Any], ctx: StepContext) -> Step:

@@ -99,6 +99,8 @@ def main() -> None:
                 phases = ", ".join(f"{k} {v:.1f}" for k, v in s.get("phase_seconds", {}).items())
                 print(f"  {s['stage']:14s} wall {walls[s['stage']]:6.1f} s  in steps {s['seconds']:6.1f} s  "
                       f"docs {s['docs_in']} -> {s['docs_out']}  ({phases})")
+                if s.get("steps"):
+                    print("      steps: " + ", ".join(f"{x['name']} {x['seconds']:.1f}" for x in s["steps"]))
             print(f"  stats account for {sum(walls.values()):.1f} s of {job_s:.1f} s "
                   f"({sum(walls.values()) / job_s:.1%}); problems: {rep['problems'] or 'none'}")
 
