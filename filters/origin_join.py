@@ -35,7 +35,7 @@ import xxhash
 from cc_cleaner.filters.robots import Entry, load_table, origin
 from cc_cleaner.pipeline import layout
 from cc_cleaner.pipeline.map_stage import MapTask, StepSetupError
-from cc_cleaner.pipeline.readers import ReadError, Skip, read_file
+from cc_cleaner.pipeline.readers import read_urls
 from cc_cleaner.pipeline.shuffle import gather, scatter
 from cc_cleaner.pipeline.step import StepConfig, StepContext, step_class
 from cc_cleaner.pipeline.store import Store
@@ -185,21 +185,15 @@ class JoinTask:
 
 
 def _task_urls(task: MapTask) -> Iterator[str]:
-    """The URLs of a map task's input, reading no more than it must (only `url` of Parquet)."""
+    """The URLs of a map task's input, reading no more than it must (only `url` of Parquet, no
+    payload of WARC)."""
     if task.input_cfg is None:
         for path in task.inputs:
             with Store(path).fs.open(path, "rb") as f:
                 yield from (u for u in pq.read_table(f, columns=["url"])["url"].to_pylist() if u)
         return
     for path in task.inputs:
-        for item in read_file(path, task.input_cfg, task.source, split=task.split):
-            if isinstance(item, ReadError | Skip):
-                continue
-            if isinstance(item, pa.Table):
-                if "url" in item.column_names:
-                    yield from (u for u in item["url"].to_pylist() if u)
-            elif item.get("url"):
-                yield item["url"]
+        yield from read_urls(path, task.input_cfg, task.source, split=task.split)
 
 
 def join_phases(step: str, config: StepConfig, ctx: StepContext, store: Store, tasks: list[MapTask],

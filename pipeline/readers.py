@@ -133,6 +133,21 @@ def read_file(path: str, cfg: InputConfig, source: str, positions: bool = False,
             yield item
 
 
+def read_urls(path: str, cfg: InputConfig, source: str, split: tuple[int, int | None] | None = None) -> Iterator[str]:
+    """The URLs of a file's documents, read cheaply: of WARC/WET, the target URI of every
+    response (conversion) record with its payload left unread and undecoded (a superset: records
+    that go to errors/ are included); of JSONL and Parquet, the documents' ``url``."""
+    if cfg.format in ("warc", "wet"):
+        yield from WarcReader(path, cfg, source, *(split or (0, None))).urls()
+        return
+    for item in read_file(path, cfg, source, split=split):
+        if isinstance(item, pa.Table):
+            if "url" in item.column_names:
+                yield from (u for u in item["url"].to_pylist() if u)
+        elif isinstance(item, dict) and item.get("url"):
+            yield item["url"]
+
+
 # --- WARC / WET ------------------------------------------------------------------------
 
 
@@ -158,6 +173,18 @@ class WarcReader:
                 yield item
                 if size > 0 and n % 64 == 63:
                     yield Position(min(1.0, max(0.0, (rec[1] - self.start) / size)))
+
+    def urls(self) -> Iterator[str]:
+        want = "conversion" if self.wet else "response"
+        for rec in self.records():
+            if isinstance(rec, ReadError):
+                continue
+            with _quiet_warcio():
+                r = rec[0]
+                url = (r.rec_headers.get_header("WARC-Target-URI") or "").strip() if r.rec_type == want else ""
+                r.content_stream().read(1)  # the iterator skips the rest without buffering it
+            if url:
+                yield url
 
     def records(self) -> Iterator[tuple[Any, int] | ReadError]:
         """Every readable record with its byte offset, and a ReadError where one could not be read
