@@ -283,6 +283,39 @@ class ContaminationIndex:
         runs = sorted({(int(a), int(a + b)) for a, b in zip(p[rows[on]], gl[rows[on]], strict=True)})
         return items, starts, ends, runs
 
+    def may_match(self, texts: list[str | None], chunk_chars: int = 1 << 20) -> np.ndarray:
+        """Per text: whether any of its grams is in the index (``match`` finds nothing in a text
+        where none is). The texts are tokenized and looked up together, in chunks of about
+        ``chunk_chars`` characters: a few numpy passes per chunk instead of per text."""
+        out = np.zeros(len(texts), dtype=bool)
+        if not len(self.hashes) or not self._lengths:
+            return out
+        lengths, shift = set(self._lengths), np.uint64(64 - _FILTER_BITS)
+        i = 0
+        while i < len(texts):
+            j, size = i, 0
+            while j < len(texts) and (j == i or size + len(texts[j] or "") < chunk_chars):
+                size += len(texts[j] or "") + 1
+                j += 1
+            chunk = [t or "" for t in texts[i:j]]
+            starts, _, tok = item_tokens("\n".join(chunk))  # a newline is no word: tokens stay in their text
+            doc = np.searchsorted(np.cumsum([len(t) + 1 for t in chunk]), starts, "right")
+            h = tok
+            with np.errstate(over="ignore"):
+                for k in range(1, min(max(lengths), len(tok)) + 1):
+                    if k > 1:
+                        h = h[:-1] * KGRAM_MUL + tok[k - 1:]
+                    if k not in lengths:
+                        continue
+                    q = h >> shift
+                    maybe = np.flatnonzero((self._filter[q >> np.uint64(3)] >> (q & np.uint64(7)).astype(np.uint8)) & 1)
+                    maybe = maybe[doc[maybe] == doc[maybe + k - 1]]  # grams within one text
+                    lo = np.searchsorted(self.hashes, h[maybe], "left")
+                    found = maybe[self.hashes[np.minimum(lo, len(self.hashes) - 1)] == h[maybe]]
+                    out[i + doc[found]] = True
+            i = j
+        return out
+
     @cached_property
     def _filter(self) -> np.ndarray:
         bits = np.zeros(1 << (_FILTER_BITS - 3), dtype=np.uint8)
@@ -406,8 +439,9 @@ class Decontaminate(FilterStep):
         c, idx = self.config, self.index
         texts, hits, spans, reasons = [], [], [], []
         counters: dict[str, int] = {f"max:indexed:{b}": n for b, n in idx.indexed.items()}
-        for text in table["text"].to_pylist():
-            items, starts, ends, runs = idx.match(text)
+        all_texts = table["text"].to_pylist()
+        for text, maybe in zip(all_texts, idx.may_match(all_texts), strict=True):
+            items, starts, ends, runs = idx.match(text) if maybe else ([], None, None, [])
             names = [str(idx.item_names[k]) for k in items]
             hits.append(names)
             merged = merge_runs(runs)

@@ -13,8 +13,9 @@ import pyarrow as pa
 import pytest
 
 from cc_cleaner.filters.benchmarks import DEFAULT, load_benchmark
-from cc_cleaner.filters.decontaminate import SHIPPED_INDEX, ContaminationIndex, words_weight
+from cc_cleaner.filters.decontaminate import SHIPPED_INDEX, ContaminationIndex, item_tokens, words_weight
 from cc_cleaner.pipeline.step import StepContext, get_step
+from cc_cleaner.pipeline.text import kgram_hashes
 
 from conftest import REPO, cli, shared_path
 from decontam_plant import FORMS, planted_pages
@@ -33,14 +34,18 @@ def pages():
     return clean_pages(shared_path())
 
 
+@pytest.fixture(scope="module")
+def planted(pages):
+    return planted_pages(shared_path("benchmarks"), pages, per_form=60, seed=7)
+
+
 def run(step, texts: list[str]):
     t = pa.table({"id": [str(i) for i in range(len(texts))], "text": texts, "url": [None] * len(texts),
                   "source": ["t"] * len(texts)})
     return step.process(t)
 
 
-def test_planted_items_found_in_every_form(step, pages, capsys):
-    planted = planted_pages(shared_path("benchmarks"), pages, per_form=60, seed=7)
+def test_planted_items_found_in_every_form(step, planted, capsys):
     assert {b for b, *_ in planted} == set(DEFAULT)
     res = run(step, [p[3] for p in planted])
     found = dict(zip(res.rejected["id"].to_pylist(), res.rejected["contamination"].to_pylist(), strict=True))
@@ -60,6 +65,29 @@ def test_planted_items_found_in_every_form(step, pages, capsys):
         for form in forms:
             assert hit[bench, form] >= 0.9 * total[bench, form], (bench, form, hit[bench, form], total[bench, form])
     assert res.counters["max:indexed:mmlu"] == 14079 and res.counters["benchmark:ceval"] >= 150
+
+
+def test_texts_looked_up_together_are_flagged_as_one_by_one(step, pages, planted):
+    """``may_match`` (texts tokenized and looked up in chunks) flags every text in which ``match``
+    finds a gram of the index, and no other, whatever the chunk size."""
+    texts = [p[3] for p in planted[::10]] + [t for _, t in pages[:300]] + ["", None, "one two"]
+    idx = step.index
+    alone = np.array([bool(t) and bool(_grams_found(idx, t)) for t in texts])
+    assert alone.sum() >= len(planted[::10])
+    for chunk in (1, 5_000, 1 << 20):
+        assert (idx.may_match(texts, chunk_chars=chunk) == alone).all()
+
+
+def _grams_found(idx, text: str) -> bool:
+    """Whether one of the text's grams is in the index, looked up one length at a time."""
+    tok = item_tokens(text)[2]
+    for k in idx._lengths:
+        if len(tok) >= k:
+            g = kgram_hashes(tok, k)
+            at = np.minimum(np.searchsorted(idx.hashes, g), len(idx.hashes) - 1)
+            if (idx.hashes[at] == g).any():
+                return True
+    return False
 
 
 def test_no_hits_on_clean_real_pages(step, pages):
