@@ -6,6 +6,7 @@ per-document Python lists), with the end-of-document token appended.
 
 from __future__ import annotations
 
+import array
 import hashlib
 import os
 from functools import lru_cache
@@ -55,12 +56,12 @@ class Tokenizer:
         lengths = np.fromiter((len(x) + 1 for x in lists), dtype=np.int64, count=len(lists))
         offsets = np.zeros(len(lists) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
-        values = np.empty(int(offsets[-1]), dtype=np.uint32)
-        for i, ids in enumerate(lists):
-            a, b = offsets[i], offsets[i + 1] - 1
-            values[a:b] = ids
-            values[b] = self.eos_id
-        return values, offsets
+        # Appended to one C array (a numpy assignment per document costs about twice as much).
+        flat = array.array("I")
+        for ids in lists:
+            flat.extend(ids)
+            flat.append(self.eos_id)
+        return np.frombuffer(flat, dtype=np.uint32), offsets
 
 
 class TiktokenTokenizer(Tokenizer):
