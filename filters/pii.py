@@ -69,8 +69,8 @@ PHONE_WINDOW = 40
 
 def windows(text: str, spans: list[tuple[int, int]], width: int, whole: bool = True) -> list[tuple[int, int]]:
     """The text around each span (``width`` characters each side, widened to white space, merged),
-    or (``whole``) the whole text when that is most of it. Recognizers and their context words see the same
-    neighbourhood either way; the context checks (pii_context) read the whole text."""
+    or (``whole``) the whole text when that is most of it. Recognizers and their context words see
+    the same neighbourhood either way; the context checks (pii_context) read the whole text."""
     out: list[tuple[int, int]] = []
     for s, e in spans:
         a, b = max(0, s - width), min(len(text), e + width)
@@ -85,6 +85,7 @@ def windows(text: str, spans: list[tuple[int, int]], width: int, whole: bool = T
     if whole and sum(b - a for a, b in out) > len(text) // 2:
         return [(0, len(text))]
     return out
+
 
 _CN_ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 
