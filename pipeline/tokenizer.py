@@ -85,7 +85,10 @@ class TiktokenTokenizer(Tokenizer):
 
     def encode_lists(self, texts: list[str]) -> list[list[int]]:
         # Text that looks like a special token is encoded as plain text, never as a control token.
-        return self.enc.encode_ordinary_batch(texts, num_threads=1)
+        # A plain loop: encode_ordinary_batch with one thread goes through a thread pool, a future
+        # per text (about a fifth of the time on web documents), for the same ids.
+        encode = self.enc.encode_ordinary
+        return [encode(t) for t in texts]
 
     def decode(self, ids: list[int]) -> str:
         return self.enc.decode(ids)

@@ -5,8 +5,8 @@
 Text: real pages extracted from ../shared/data/html_extraction plus the Chinese FewCLUE
 corpus, repeated to --docs documents. Ours: a tokenize stage (one worker) reading an ingest
 stage's Parquet, tokenizing, scattering, shuffling, writing zstd shards and the manifest.
-Bare: ``encode_ordinary_batch`` (tiktoken) / ``encode_batch_fast`` (tokenizers), one thread,
-on the same texts already in memory. Prints tokens/s per core and ours/bare.
+Bare: the faster of ``encode_ordinary_batch`` (one thread) and a loop of ``encode_ordinary``
+(tiktoken) / ``encode_batch_fast`` (tokenizers), on the same texts already in memory. Prints tokens/s per core and ours/bare.
 """
 
 from __future__ import annotations
@@ -65,12 +65,25 @@ def train_bpe(path: Path, sample: list[str]) -> None:
 
 
 def bare(spec: TokenizerSpec, docs: list[str]) -> tuple[float, int]:
-    tok = load_tokenizer(spec)
-    t0 = time.perf_counter()
-    n = 0
-    for i in range(0, len(docs), 1000):
-        n += sum(len(x) for x in tok.encode_lists(docs[i:i + 1000]))
-    return time.perf_counter() - t0, n
+    """The library's own fastest one-thread call on the texts in memory: for tiktoken the faster
+    of ``encode_ordinary_batch`` (one thread) and a loop of ``encode_ordinary``."""
+    if spec.tiktoken:
+        import tiktoken
+
+        try:
+            enc = tiktoken.get_encoding(f"{spec.tiktoken}_offline")
+        except ValueError:
+            enc = tiktoken.get_encoding(spec.tiktoken)
+        calls = [lambda b: enc.encode_ordinary_batch(b, num_threads=1), lambda b: [enc.encode_ordinary(t) for t in b]]
+    else:
+        tok = load_tokenizer(spec)
+        calls = [tok.encode_lists]
+    best, n = float("inf"), 0
+    for call in calls:
+        t0 = time.perf_counter()
+        n = sum(len(x) for i in range(0, len(docs), 1000) for x in call(docs[i:i + 1000]))
+        best = min(best, time.perf_counter() - t0)
+    return best, n
 
 
 def ours(spec: dict, tmp: Path) -> tuple[float, int, str]:
