@@ -26,7 +26,7 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -236,23 +236,12 @@ class ContaminationIndex:
         starts, ends, tok = item_tokens(text)
         if len(tok) == 0 or len(self.hashes) == 0:
             return [], starts, ends, []
-        grams, glen = [], []
-        lengths = set(self._lengths)
-        h = tok
-        with np.errstate(over="ignore"):
-            for k in range(1, min(max(lengths), len(tok)) + 1):  # k-grams of every indexed length, one pass
-                if k > 1:
-                    h = h[:-1] * KGRAM_MUL + tok[k - 1:]
-                if k in lengths:
-                    grams.append(h)
-                    glen.append(k)
-        if not grams:
+        pairs = list(self._grams(tok))
+        if not pairs:
             return [], starts, ends, []
+        glen, grams = zip(*pairs, strict=True)
         all_h = np.concatenate(grams) if len(grams) > 1 else grams[0]
-        # A bitmap of the hashes' top bits rules out almost every gram before a binary search
-        # (one lookup for the grams of every length at once).
-        q = all_h >> np.uint64(64 - _FILTER_BITS)
-        maybe = np.flatnonzero((self._filter[q >> np.uint64(3)] >> (q & np.uint64(7)).astype(np.uint8)) & 1)
+        maybe = self._in_filter(all_h)  # one lookup for the grams of every length at once
         if not len(maybe):
             return [], starts, ends, []
         sizes = np.array([len(x) for x in grams])
@@ -290,7 +279,6 @@ class ContaminationIndex:
         out = np.zeros(len(texts), dtype=bool)
         if not len(self.hashes) or not self._lengths:
             return out
-        lengths, shift = set(self._lengths), np.uint64(64 - _FILTER_BITS)
         i = 0
         while i < len(texts):
             j, size = i, 0
@@ -300,21 +288,31 @@ class ContaminationIndex:
             chunk = [t or "" for t in texts[i:j]]
             starts, _, tok = item_tokens("\n".join(chunk))  # a newline is no word: tokens stay in their text
             doc = np.searchsorted(np.cumsum([len(t) + 1 for t in chunk]), starts, "right")
-            h = tok
-            with np.errstate(over="ignore"):
-                for k in range(1, min(max(lengths), len(tok)) + 1):
-                    if k > 1:
-                        h = h[:-1] * KGRAM_MUL + tok[k - 1:]
-                    if k not in lengths:
-                        continue
-                    q = h >> shift
-                    maybe = np.flatnonzero((self._filter[q >> np.uint64(3)] >> (q & np.uint64(7)).astype(np.uint8)) & 1)
-                    maybe = maybe[doc[maybe] == doc[maybe + k - 1]]  # grams within one text
-                    lo = np.searchsorted(self.hashes, h[maybe], "left")
-                    found = maybe[self.hashes[np.minimum(lo, len(self.hashes) - 1)] == h[maybe]]
-                    out[i + doc[found]] = True
+            for k, h in self._grams(tok):
+                maybe = self._in_filter(h)
+                maybe = maybe[doc[maybe] == doc[maybe + k - 1]]  # grams within one text
+                lo = np.searchsorted(self.hashes, h[maybe], "left")
+                found = maybe[self.hashes[np.minimum(lo, len(self.hashes) - 1)] == h[maybe]]
+                out[i + doc[found]] = True
             i = j
         return out
+
+    def _grams(self, tok: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
+        """(k, the hash of every k-gram of ``tok``) for each indexed length k, from one rolling pass."""
+        lengths = set(self._lengths)
+        h = tok
+        with np.errstate(over="ignore"):
+            for k in range(1, min(max(lengths, default=0), len(tok)) + 1):
+                if k > 1:
+                    h = h[:-1] * KGRAM_MUL + tok[k - 1:]
+                if k in lengths:
+                    yield k, h
+
+    def _in_filter(self, h: np.ndarray) -> np.ndarray:
+        """Positions of the hashes whose top bits are set in the bitmap: it rules out almost every
+        gram before a binary search."""
+        q = h >> np.uint64(64 - _FILTER_BITS)
+        return np.flatnonzero((self._filter[q >> np.uint64(3)] >> (q & np.uint64(7)).astype(np.uint8)) & 1)
 
     @cached_property
     def _filter(self) -> np.ndarray:

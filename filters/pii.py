@@ -229,10 +229,6 @@ class Pii(FilterStep):
     def histograms(self) -> list[Histogram]:
         return [Histogram("pii_count", list(range(0, 11)) + [20, 50, 1e9], self.config.drop_over)]
 
-    def candidate(self, text: str) -> bool:
-        """False when the prefilter shows the text cannot hold any entity."""
-        return not self.config.prefilter or bool(candidates(text))
-
     def find(self, text: str) -> list[Any]:
         return self._analyze(text) or []
 
