@@ -12,7 +12,7 @@ import pytest
 import zstandard
 
 from cc_cleaner.pipeline.decode import UndecodableError, decode_payload
-from cc_cleaner.pipeline.readers import InputConfig, ReadError, Skip, read_file
+from cc_cleaner.pipeline.readers import InputConfig, ReadError, Skip, read_file, read_urls
 
 from conftest import shared_path
 from helpers import write_warc
@@ -246,3 +246,20 @@ def test_utf16_and_utf32_pages_with_a_bom(tmp_path, enc):
     write_warc(p, [("http://example.com/u", raw, "text/html")])
     docs, errors, _ = scan(p)
     assert not errors and "统一码" in docs[0]["html"]
+
+
+def test_urls_read_from_headers_cover_every_document(tmp_path):
+    """``read_urls`` (WARC/WET record headers only, payloads unread) yields every URL that a
+    document read in full has, on every real WARC and WET file of the shared data (broken, clipped,
+    chunked, ARC-converted ones included), and skips null URLs of Parquet."""
+    files = sorted(p for p in shared_path("warc").rglob("*") if p.is_file() and (".warc" in p.name or ".wet" in p.name))
+    assert len(files) >= 20
+    for path in files:
+        cfg = InputConfig(format="wet" if ".wet" in path.name else "warc", paths=[str(path)])
+        docs = {it["url"] for it in read_file(str(path), cfg, "s") if isinstance(it, dict) and it.get("url")}
+        assert docs <= set(read_urls(str(path), cfg, "s")), path.name
+    p = tmp_path / "x.parquet"
+    pq.write_table(pa.table({"id": ["a", "b", "c"], "text": ["t", None, "u"],
+                             "url": ["http://a.example/x", None, "https://b.example/"]}), p)
+    assert list(read_urls(str(p), InputConfig(format="parquet", paths=[str(p)]), "s")) == \
+        ["http://a.example/x", "https://b.example/"]
