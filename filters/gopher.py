@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from cc_cleaner.filters.rules_base import Bound, RuleConfig, RuleFilter
 from cc_cleaner.pipeline.step import Evaluation, register
-from cc_cleaner.pipeline.text import words
+from cc_cleaner.pipeline.text import word_spans, words
 
 _BULLETS = ("•", "●", "◦", "‣", "▪", "-", "*", "·", "–")
 _CHAR_LANG = {"min_mean_word_length": None, "max_mean_word_length": None}
@@ -170,7 +170,7 @@ def repetition_metrics(text: str, c: GopherRepetitionConfig) -> dict[str, float]
     paras = [p.strip() for p in re.split(r"\n{2,}", text) if p.strip()]
     line_r, line_cr = _dup_fractions(lines)
     para_r, para_cr = _dup_fractions(paras)
-    top_excess, dup_excess = ngram_excess(words(text.lower()), c.max_top_ngram_char_ratio,
+    top_excess, dup_excess = ngram_excess(*word_spans(text), c.max_top_ngram_char_ratio,
                                           c.max_duplicate_ngram_char_ratio)
     return {"rep_duplicate_line_ratio": line_r, "rep_duplicate_paragraph_ratio": para_r,
             "rep_duplicate_line_char_ratio": line_cr, "rep_duplicate_paragraph_char_ratio": para_cr,
@@ -180,51 +180,47 @@ def repetition_metrics(text: str, c: GopherRepetitionConfig) -> dict[str, float]
 _MULT = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit multiplier for rolling n-gram hashes
 
 
-def ngram_excess(ws: list[str], top: dict[int, float], dup: dict[int, float]) -> tuple[float, float]:
-    """Worst ratio/limit over n of the top n-gram and duplicated n-gram character fractions.
+def ngram_excess(lens: np.ndarray, ids: np.ndarray, top: dict[int, float],
+                 dup: dict[int, float]) -> tuple[float, float]:
+    """Worst ratio/limit over n of the top n-gram and duplicated n-gram character fractions, from
+    the words' lengths and hashes (``word_spans`` of the lower-cased text).
 
-    Vectorised: words become ids, n-grams 64-bit rolling hashes, counts come from np.unique. An
-    n-gram can repeat only where both (n-1)-grams inside it repeat, so each size counts only
-    those positions (a few percent of them in ordinary text): the same counts for every n-gram
-    that repeats, the same ties, far less sorting.
+    The top n-gram is the most frequent one; among equally frequent ones, the first in the text
+    (as datatrove's ``Counter.most_common`` picks it). Vectorised: n-grams are 64-bit rolling
+    hashes, counts come from np.unique. An n-gram can repeat only where both (n-1)-grams inside
+    it repeat, so each size counts only those positions (a few percent of them in ordinary text).
     """
-    if len(ws) < 2:
+    nw = len(ids)
+    if nw < 2:
         return 0.0, 0.0
-    # Word ids are ranks in sorted order (the rolling hashes, hence ties, depend on them); a dict
-    # numbers the distinct words, so only those are sorted.
-    distinct = list(dict.fromkeys(ws))
-    index = {w: i for i, w in enumerate(distinct)}
-    first = np.fromiter(map(index.__getitem__, ws), dtype=np.int64, count=len(ws))
-    rank = np.empty(len(distinct), dtype=np.uint64)
-    rank[sorted(range(len(distinct)), key=distinct.__getitem__)] = np.arange(len(distinct), dtype=np.uint64)
-    repeats = np.bincount(first)[first] > 1  # at each position: does the (n-1)-gram starting there repeat?
-    ids = rank[first] + np.uint64(1)
-    lens = np.fromiter(map(len, ws), dtype=np.int64, count=len(ws))
+    _, first, counts = np.unique(ids, return_inverse=True, return_counts=True)
+    repeats = counts[first] > 1  # at each position: does the (n-1)-gram starting there repeat?
     csum = np.concatenate(([0], np.cumsum(lens)))
     total = max(1, int(csum[-1]))
     top_excess = dup_excess = 0.0
     h = ids
     with np.errstate(over="ignore"):
         for n in range(2, max([*top, *dup]) + 1):
-            if len(ws) < n:
+            if nw < n:
                 break
             h = h[:-1] * _MULT + ids[n - 1:]
             pos = np.flatnonzero(repeats[:-1] & repeats[1:])
             if len(pos) == 0:
                 break  # no n-gram repeats, so no longer one does either
             _, inv, cnt = np.unique(h[pos], return_inverse=True, return_counts=True)
-            again = cnt[inv] > 1
+            at = cnt[inv]  # each candidate position's n-gram count
+            again = at > 1
             repeats = np.zeros(len(h), dtype=bool)
             repeats[pos[again]] = True
             if n in top:
-                k = int(cnt.argmax())
-                if cnt[k] > 1:
-                    i = int(pos[np.argmax(inv == k)])
-                    top_excess = max(top_excess, (csum[i + n] - csum[i]) * int(cnt[k]) / total / top[n])
+                most = int(at.max())
+                if most > 1:
+                    i = int(pos[np.argmax(at == most)])
+                    top_excess = max(top_excess, (csum[i + n] - csum[i]) * most / total / top[n])
             if n in dup:
                 starts = pos[again]
                 if len(starts):
-                    d = np.zeros(len(ws) + 1, dtype=np.int64)
+                    d = np.zeros(nw + 1, dtype=np.int64)
                     np.add.at(d, starts, 1)
                     np.add.at(d, starts + n, -1)
                     covered = np.cumsum(d)[:-1] > 0

@@ -2,11 +2,13 @@
 character for Chinese, Japanese and Thai (which do not separate words by spaces; Korean does, so
 it counts words), all from one table of script ranges.
 
-Two forms of the same tokens: ``words``/``tokens`` (strings, for rule filters and scores) and
+Two forms of the tokens: ``words``/``tokens`` (strings, for rule filters and scores) and
 ``token_spans`` (offsets and 64-bit hashes from one pass over the code points with numpy, for
 dedup and decontamination: a lookup table marks word characters, each token's hash is a
-polynomial prefix-hash difference, k-grams combine consecutive token hashes). All hash
-arithmetic wraps modulo 2^64.
+polynomial prefix-hash difference, k-grams combine consecutive token hashes). ``word_spans`` is
+the numpy form of exactly ``tokens`` (its table is the regex's own classes; ``token_spans`` also
+counts Thai marks and some symbols above U+3400 as word characters). All hash arithmetic wraps
+modulo 2^64.
 """
 
 from __future__ import annotations
@@ -29,10 +31,6 @@ def _char_class(*scripts: str) -> str:
 
 _SINGLE = _char_class(*CHAR_SCRIPTS)
 _TOKEN = re.compile(rf"[{_SINGLE}]|[^\W{_SINGLE}]+", re.UNICODE)
-_HAN = re.compile(f"[{_char_class('han')}]")
-_KANA = re.compile(f"[{_char_class('kana')}]")
-_THAI = re.compile(f"[{_char_class('thai')}]")
-_LETTER = re.compile(r"[^\W\d_]")
 
 # Sentence-final punctuation, Latin and CJK (incl. closing quotes after a full stop).
 TERMINAL_PUNCT = frozenset(".!?\"'”’…。！？」』）)")
@@ -57,16 +55,37 @@ def table_languages(table: Any) -> list[str]:
 
 def script_language(text: str) -> str:
     """A guess from the script alone, for documents without a ``lang`` column: zh, ja, th or und."""
-    sample = text[:2000]
-    letters = len(_LETTER.findall(sample))
+    cp = np.frombuffer(text[:2000].encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    letters = int(regex_class(r"[^\W\d_]")[cp].sum())
     if not letters:
         return "und"
-    han, kana, thai = len(_HAN.findall(sample)), len(_KANA.findall(sample)), len(_THAI.findall(sample))
+    _, han, kana, thai = np.bincount(_script_codes()[cp], minlength=4).tolist()
     if (han + kana) / letters > 0.3:
         return "ja" if kana > 0.1 * (han + kana) else "zh"
     if thai / letters > 0.3:
         return "th"
     return "und"
+
+
+@lru_cache(maxsize=1)
+def _script_codes() -> np.ndarray:
+    """Code point -> 1 Han, 2 Kana, 3 Thai, 0 any other."""
+    codes = np.zeros(0x110000, dtype=np.uint8)
+    for code, script in enumerate(("han", "kana", "thai"), 1):
+        for lo, hi in CHAR_SCRIPTS[script]:
+            codes[lo:hi + 1] = code
+    return codes
+
+
+@lru_cache(maxsize=4)
+def regex_class(pattern: str) -> np.ndarray:
+    """For every code point: does the one-character regex ``pattern`` match it (a lookup table
+    that numpy indexes with code points, in place of the regex)."""
+    every = "".join(map(chr, range(0x110000)))
+    # The pattern matches one character at a time, so the substitution keeps positions in place.
+    hit = np.frombuffer(re.sub(pattern, "\0", every).encode("utf-32-le", "surrogatepass"), dtype=np.uint32) == 0
+    hit[0] = bool(re.fullmatch(pattern, "\0"))
+    return hit
 
 
 def token_f1(predicted: str, truth: str) -> tuple[float, float, float]:
@@ -194,8 +213,17 @@ def token_spans(text: str, fold: bool = False) -> tuple[np.ndarray, np.ndarray, 
             low = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
         cp = np.frombuffer(low.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     word_tab, single_tab = _classes()
-    w = word_tab[cp]
-    single = single_tab[cp]
+    starts, ends = _token_bounds(word_tab[cp], single_tab[cp])
+    if fold:
+        c0 = cp[starts]
+        keep = (ends - starts > 1) | (c0 < 0x61) | (c0 > 0x7A)
+        starts, ends = starts[keep], ends[keep]
+    return starts, ends, _span_hashes(cp, starts, ends)
+
+
+def _token_bounds(w: np.ndarray, single: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Token starts and ends from per-character classes: a token is a run of word characters or
+    one single-char-script character."""
     # A token starts at a word char that follows a non-word char, or at any single-char token,
     # or right after one.
     prev_w = np.concatenate(([False], w[:-1]))
@@ -204,13 +232,18 @@ def token_spans(text: str, fold: bool = False) -> tuple[np.ndarray, np.ndarray, 
     nxt_w = np.concatenate((w[1:], [False]))
     nxt_single = np.concatenate((single[1:], [False]))
     end = w & (~nxt_w | single | nxt_single)
-    starts = np.flatnonzero(start)
-    ends = np.flatnonzero(end) + 1
-    if fold:
-        c0 = cp[starts]
-        keep = (ends - starts > 1) | (c0 < 0x61) | (c0 > 0x7A)
-        starts, ends = starts[keep], ends[keep]
-    return starts, ends, _span_hashes(cp, starts, ends)
+    return np.flatnonzero(start), np.flatnonzero(end) + 1
+
+
+def word_spans(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """(length, hash) of every token of ``tokens(text)``, in order: the same tokens, as numpy
+    arrays (about 3x faster than the regex and the strings it builds)."""
+    cp = np.frombuffer(text.lower().encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    if not len(cp):
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.uint64)
+    single = _classes()[1][cp]
+    starts, ends = _token_bounds(regex_class(r"\w")[cp] | single, single)
+    return ends - starts, _span_hashes(cp, starts, ends)
 
 
 def char_hashes(text: str) -> np.ndarray:

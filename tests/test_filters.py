@@ -60,6 +60,17 @@ def test_gopher_repetition_decisions():
     assert reasons == [None, "duplicate_lines", "top_ngram_repeated", None, "top_ngram_repeated"]
 
 
+def test_top_ngram_is_the_first_of_equally_frequent_ones():
+    """Ties go to the n-gram seen first (as datatrove's Counter.most_common), not to hash order."""
+    from cc_cleaner.filters.gopher import ngram_excess
+    from cc_cleaner.pipeline.text import word_spans
+
+    short_first = "Aa bb aa bb zzzzzz yyyyyy zzzzzz yyyyyy"  # "aa bb" and "zzzzzz yyyyyy" twice each
+    long_first = "zzzzzz yyyyyy zzzzzz yyyyyy aa bb aa bb"
+    assert ngram_excess(*word_spans(short_first), {2: 0.2}, {}) == pytest.approx((8 / 32 / 0.2, 0.0))
+    assert ngram_excess(*word_spans(long_first), {2: 0.2}, {}) == pytest.approx((24 / 32 / 0.2, 0.0))
+
+
 def test_c4_removes_lines_and_drops_documents():
     page = GOOD_EN + "\nShare this article\nThis site uses cookies to improve your experience.\nvar x = 1; // javascript."
     reasons, res = run("c4", [page, "Lorem ipsum dolor sit amet. " * 10 + GOOD_EN, "function f() { return 1; }. " + GOOD_EN,

@@ -15,7 +15,18 @@ from cc_cleaner.pipeline.shuffle import gather, scatter
 from cc_cleaner.pipeline.stats import PartStats, StepStats, merge
 from cc_cleaner.pipeline.step import Histogram
 from cc_cleaner.pipeline.store import Store
-from cc_cleaner.pipeline.text import covered_runs, cut_token_runs, token_spans
+from cc_cleaner.pipeline.text import (
+    covered_runs,
+    cut_token_runs,
+    regex_class,
+    script_language,
+    token_spans,
+    tokens,
+    word_spans,
+)
+
+from conftest import shared_path
+from realtext import clean_pages
 
 
 @pytest.fixture(params=["file", "memory"])
@@ -137,3 +148,50 @@ def test_parts_follow_a_byte_budget_and_the_record_count():
         assert [len(p.tables) and sum(t.num_rows for t in p.tables) for p in parts][:3] == [1, 5, 5]
     one = list(iter_parts(iter(rows), 8))  # no budget: records only
     assert [sum(t.num_rows for t in p.tables) for p in one] == [8] * 5
+
+
+# Characters where classes disagree: Thai marks, kana punctuation, dotted I (lower-cases to two
+# characters), full-width forms, superscripts, emoji, a lone surrogate, NUL.
+ODD = ["İstanbul İİ i̇x", "ภาษาไทย์ ที่นี่", "カタカナ・ひらがな ー", "ＡＢＣ１２３ x²½", "a😀b 🇩🇪 c", "x\ud800y", "a\0b",
+       "中文，测试。English_words and 123 numbers", ""]
+
+
+def _multilingual() -> list[str]:
+    import gzip
+
+    root = shared_path("multilingual_text", "lingua_language_testdata", "sentences")
+    return [gzip.decompress(p.read_bytes()).decode("utf-8") for p in sorted(root.glob("*.txt.gz"))]
+
+
+def test_word_spans_are_the_tokens_of_tokens():
+    """word_spans is the numpy form of tokens(): the same tokens, lengths and equal hashes for
+    equal tokens, on 75 languages' sentences, real pages and odd characters."""
+    texts = ODD + _multilingual() + [t for _, t in clean_pages(shared_path())[::7]]
+    for text in texts:
+        toks = tokens(text)
+        lens, hashes = word_spans(text)
+        assert lens.tolist() == [len(t) for t in toks], text[:80]
+        by_token: dict[str, int] = {}
+        for t, h in zip(toks, hashes.tolist(), strict=True):
+            assert by_token.setdefault(t, h) == h
+        assert len(set(by_token.values())) == len(by_token)
+
+
+def test_script_language_counts_scripts_as_the_regexes_do():
+    import re
+
+    def oracle(text: str) -> str:
+        sample = text[:2000]
+        letters = len(re.findall(r"[^\W\d_]", sample))
+        if not letters:
+            return "und"
+        han = len(re.findall(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]", sample))
+        kana = len(re.findall(r"[\u3040-\u30ff]", sample))
+        if (han + kana) / letters > 0.3:
+            return "ja" if kana > 0.1 * (han + kana) else "zh"
+        return "th" if len(re.findall(r"[\u0e00-\u0e7f]", sample)) / letters > 0.3 else "und"
+
+    texts = ODD + [ln for t in _multilingual() for ln in t.splitlines()[:40]]
+    assert [script_language(t) for t in texts] == [oracle(t) for t in texts]
+    assert {script_language(t) for t in texts} == {"und", "zh", "ja", "th"}
+    assert regex_class(r"\w")[ord("_")] and not regex_class(r"[^\W\d_]")[ord("7")]
