@@ -44,7 +44,7 @@ from cc_cleaner.pipeline.text import KGRAM_MUL, cut_token_runs, kgram_hashes, si
 SHIPPED_INDEX = Path(__file__).parent / "data" / "decontam_index.npz"
 FORMAT = 2
 SPAN_CHARS = 600  # of the matched text kept beside a rejected document
-_FILTER_BITS = 27  # 16 MB bitmap: about 2.5% of grams reach the binary search for 3.4 M hashes
+_FILTER_BITS = 27  # at most 16 MB of bitmap per gram length: 2.5% of 13-grams pass it for 3.4 M hashes
 
 
 class BenchmarkFile(BaseModel):
@@ -228,31 +228,20 @@ class ContaminationIndex:
     # -- matching ---------------------------------------------------------------------------
     @property
     def gram_lengths(self) -> list[int]:
-        lens = np.unique(self.unit_len[np.unique(self.owners)]) if len(self.owners) else []
-        return sorted(int(k) for k in lens)
+        return [int(k) for k in np.flatnonzero(self._gram_counts)]
 
     def match(self, text: str) -> tuple[list[int], np.ndarray, np.ndarray, list[tuple[int, int]]]:
         """(matched items, token starts, token ends, [(first token, end token)] of each matched run)."""
         starts, ends, tok = item_tokens(text)
         if len(tok) == 0 or len(self.hashes) == 0:
             return [], starts, ends, []
-        pairs = list(self._grams(tok))
-        if not pairs:
+        found = [(k, h[at], at, lo) for k, h in self._grams(tok) for at, lo in [self._find(h, self._in_filter(h, k))]]
+        if not found or not sum(len(f[2]) for f in found):
             return [], starts, ends, []
-        glen, grams = zip(*pairs, strict=True)
-        all_h = np.concatenate(grams) if len(grams) > 1 else grams[0]
-        maybe = self._in_filter(all_h)  # one lookup for the grams of every length at once
-        if not len(maybe):
-            return [], starts, ends, []
-        sizes = np.array([len(x) for x in grams])
-        offsets = np.concatenate(([0], np.cumsum(sizes)[:-1]))
-        which = np.searchsorted(offsets, maybe, "right") - 1  # the gram length each candidate has
-        g, p, gl = all_h[maybe], maybe - offsets[which], np.asarray(glen, dtype=np.int64)[which]
-        lo = np.searchsorted(self.hashes, g, "left")
-        hit = self.hashes[np.minimum(lo, len(self.hashes) - 1)] == g
-        if not hit.any():
-            return [], starts, ends, []
-        g, p, gl, lo = g[hit], p[hit], gl[hit], lo[hit]
+        g = np.concatenate([f[1] for f in found])
+        p = np.concatenate([f[2] for f in found])
+        gl = np.concatenate([np.full(len(f[2]), f[0], dtype=np.int64) for f in found])
+        lo = np.concatenate([f[3] for f in found])
         hi = np.searchsorted(self.hashes, g, "right")  # only for the few grams that are there
         counts = hi - lo
         rows = np.repeat(np.arange(len(g)), counts)
@@ -289,11 +278,9 @@ class ContaminationIndex:
             starts, _, tok = item_tokens("\n".join(chunk))  # a newline is no word: tokens stay in their text
             doc = np.searchsorted(np.cumsum([len(t) + 1 for t in chunk]), starts, "right")
             for k, h in self._grams(tok):
-                maybe = self._in_filter(h)
+                maybe = self._in_filter(h, k)
                 maybe = maybe[doc[maybe] == doc[maybe + k - 1]]  # grams within one text
-                lo = np.searchsorted(self.hashes, h[maybe], "left")
-                found = maybe[self.hashes[np.minimum(lo, len(self.hashes) - 1)] == h[maybe]]
-                out[i + doc[found]] = True
+                out[i + doc[self._find(h, maybe)[0]]] = True
             i = j
         return out
 
@@ -308,17 +295,45 @@ class ContaminationIndex:
                 if k in lengths:
                     yield k, h
 
-    def _in_filter(self, h: np.ndarray) -> np.ndarray:
-        """Positions of the hashes whose top bits are set in the bitmap: it rules out almost every
-        gram before a binary search."""
-        q = h >> np.uint64(64 - _FILTER_BITS)
-        return np.flatnonzero((self._filter[q >> np.uint64(3)] >> (q & np.uint64(7)).astype(np.uint8)) & 1)
+    def _find(self, h: np.ndarray, maybe: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Of the positions ``maybe``, those whose hash is in the index, and where it starts there."""
+        g = h[maybe]
+        lo = np.searchsorted(self.hashes, g, "left")
+        hit = self.hashes[np.minimum(lo, len(self.hashes) - 1)] == g
+        return maybe[hit], lo[hit]
+
+    def _in_filter(self, h: np.ndarray, k: int) -> np.ndarray:
+        """Positions of the k-gram hashes whose top bits are set in the k-grams' bitmap: it rules
+        out almost every gram before a binary search."""
+        offset, bits = self._filter_layout[k]
+        q = h >> np.uint64(64 - bits)
+        return np.flatnonzero((self._filter[offset:][q >> np.uint64(3)] >> (q & np.uint64(7)).astype(np.uint8)) & 1)
+
+    @cached_property
+    def _gram_counts(self) -> np.ndarray:
+        """Indexed grams of each length."""
+        return np.bincount(self.unit_len[self.owners]) if len(self.owners) else np.zeros(0, dtype=np.int64)
+
+    @cached_property
+    def _filter_layout(self) -> dict[int, tuple[int, int]]:
+        """Per gram length: (byte offset of its bitmap in ``_filter``, the bitmap's size in bits).
+        A bitmap per length, sized to its grams: the few thousand short units' grams get a small
+        one that stays in cache and passes almost nothing, instead of sharing the 13-grams' one."""
+        layout, offset = {}, 0
+        for k in self._lengths:
+            bits = min(_FILTER_BITS, max(19, int(self._gram_counts[k]).bit_length() + 8))
+            layout[k] = (offset, bits)
+            offset += 1 << (bits - 3)
+        return layout
 
     @cached_property
     def _filter(self) -> np.ndarray:
-        bits = np.zeros(1 << (_FILTER_BITS - 3), dtype=np.uint8)
-        q = self.hashes >> np.uint64(64 - _FILTER_BITS)
-        np.bitwise_or.at(bits, q >> np.uint64(3), (1 << (q & np.uint64(7))).astype(np.uint8))
+        layout = self._filter_layout
+        bits = np.zeros(sum(1 << (b - 3) for _, b in layout.values()), dtype=np.uint8)
+        lengths = self.unit_len[self.owners]
+        for k, (offset, size) in layout.items():
+            q = self.hashes[lengths == k] >> np.uint64(64 - size)
+            np.bitwise_or.at(bits[offset:], q >> np.uint64(3), (1 << (q & np.uint64(7))).astype(np.uint8))
         return bits
 
     @cached_property
@@ -371,6 +386,7 @@ def load_index(c: DecontaminateConfig, resolve: Any) -> ContaminationIndex:
     return idx
 
 
+_MAPPED = 2  # layout of a mapped folder (2: a bitmap per gram length); a new one is a new folder
 _ARRAYS = ("hashes", "owners", "unit_item", "unit_kind", "unit_grams", "unit_len", "item_names")
 
 
@@ -386,7 +402,7 @@ def _sources_key(c: DecontaminateConfig, resolve: Any) -> str:
         paths += sorted(p for p in Path(resolve(c.benchmarks_dir)).rglob("*") if p.is_file())
     paths += [Path(resolve(f.path)) for f in c.files]
     stamp = [(str(p.resolve()), p.stat().st_size, p.stat().st_mtime_ns) for p in paths]
-    return xxhash.xxh3_64_hexdigest(json.dumps([FORMAT, c.model_dump(mode="json"), stamp], sort_keys=True).encode())
+    return xxhash.xxh3_64_hexdigest(json.dumps([FORMAT, _MAPPED, c.model_dump(mode="json"), stamp], sort_keys=True).encode())
 
 
 def mapped_index(c: DecontaminateConfig, resolve: Any) -> ContaminationIndex:
