@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from functools import lru_cache
 
 import numpy as np
 import pyarrow as pa
 
 from cc_cleaner.filters.rules_base import Bound, RuleConfig, RuleFilter
 from cc_cleaner.pipeline.step import Evaluation, register
-from cc_cleaner.pipeline.text import word_spans, words
+from cc_cleaner.pipeline.text import regex_class, span_hashes, word_bounds, word_spans
 
 _BULLETS = ("•", "●", "◦", "‣", "▪", "-", "*", "·", "–")
 _CHAR_LANG = {"min_mean_word_length": None, "max_mean_word_length": None}
@@ -75,25 +76,40 @@ class GopherQuality(RuleFilter):
         return Evaluation(cols, reasons)
 
 
-_HAS_LETTER = re.compile(r"[^\W\d_]")
-
-
 def gopher_quality_metrics(text: str, stop_words: list[str]) -> dict[str, float]:
-    ws = words(text)
-    n = len(ws)
+    cp, starts, ends = word_bounds(text)  # the tokens of words(text)
+    n = len(starts)
+    lens = ends - starts
+    letters = np.concatenate(([0], np.cumsum(regex_class(r"[^\W\d_]")[cp], dtype=np.int64)))
+    has_letter = letters[ends] > letters[starts]
+    low = text.lower()
+    if len(low) == len(text):  # lower-casing kept every position: compare hashes of the lower-cased words
+        low_cp = np.frombuffer(low.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        n_stop = int(np.isin(span_hashes(low_cp, starts, ends), _stop_hashes(tuple(stop_words))).sum())
+    else:
+        stops = set(stop_words)
+        n_stop = sum(text[a:b].lower() in stops for a, b in zip(starts.tolist(), ends.tolist(), strict=True))
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     nl = max(1, len(lines))
-    stops = set(stop_words)
-    n_stop = sum(1 for w in ws if w.lower() in stops)
     return {
         "words": n,
-        "mean_word_length": sum(map(len, ws)) / n if n else 0.0,
+        "mean_word_length": int(lens.sum()) / n if n else 0.0,
         "symbol_ratio": (text.count("#") + text.count("...") + text.count("…")) / max(1, n),
         "bullet_ratio": sum(ln.startswith(_BULLETS) for ln in lines) / nl,
         "ellipsis_ratio": sum(ln.endswith(("...", "…")) for ln in lines) / nl,
-        "alphabetic_ratio": sum(bool(_HAS_LETTER.search(w)) for w in ws) / n if n else 0.0,
+        "alphabetic_ratio": int(has_letter.sum()) / n if n else 0.0,
         "stop_words": n_stop,
     }
+
+
+@lru_cache(maxsize=64)
+def _stop_hashes(stop_words: tuple[str, ...]) -> np.ndarray:
+    """Each stop word's hash as one word (a word of words() that equals it has this hash)."""
+    out = []
+    for w in stop_words:
+        cp = np.frombuffer(w.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        out.append(span_hashes(cp, np.array([0]), np.array([len(cp)]))[0] if len(cp) else np.uint64(0))
+    return np.array(out, dtype=np.uint64)
 
 
 class GopherRepetitionConfig(RuleConfig):

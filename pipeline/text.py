@@ -165,8 +165,8 @@ def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
     return _POW[0][:n], _POW[1][:n]
 
 
-def _span_hashes(cp: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """Hash of cp[s:e] for each span, via prefix sums of cp[j] * P^-j."""
+def span_hashes(cp: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Hash of cp[s:e] for each span (a token's hash), via prefix sums of cp[j] * P^-j."""
     n = len(cp)
     pw, inv = _powers(n + 1)
     with np.errstate(over="ignore"):
@@ -218,7 +218,7 @@ def token_spans(text: str, fold: bool = False) -> tuple[np.ndarray, np.ndarray, 
         c0 = cp[starts]
         keep = (ends - starts > 1) | (c0 < 0x61) | (c0 > 0x7A)
         starts, ends = starts[keep], ends[keep]
-    return starts, ends, _span_hashes(cp, starts, ends)
+    return starts, ends, span_hashes(cp, starts, ends)
 
 
 def _token_bounds(w: np.ndarray, single: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -235,15 +235,21 @@ def _token_bounds(w: np.ndarray, single: np.ndarray) -> tuple[np.ndarray, np.nda
     return np.flatnonzero(start), np.flatnonzero(end) + 1
 
 
-def word_spans(text: str) -> tuple[np.ndarray, np.ndarray]:
-    """(length, hash) of every token of ``tokens(text)``, in order: the same tokens, as numpy
+def word_bounds(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(code points, token starts, token ends) of ``words(text)``: the same tokens, as numpy
     arrays (about 3x faster than the regex and the strings it builds)."""
-    cp = np.frombuffer(text.lower().encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    cp = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     if not len(cp):
-        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.uint64)
+        return cp, np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
     single = _classes()[1][cp]
     starts, ends = _token_bounds(regex_class(r"\w")[cp] | single, single)
-    return ends - starts, _span_hashes(cp, starts, ends)
+    return cp, starts, ends
+
+
+def word_spans(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """(length, hash) of every token of ``tokens(text)``, in order."""
+    cp, starts, ends = word_bounds(text.lower())
+    return ends - starts, span_hashes(cp, starts, ends)
 
 
 def char_hashes(text: str) -> np.ndarray:
