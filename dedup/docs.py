@@ -300,7 +300,10 @@ def dedup_docs_phases(job: Job, store: Store, index: int) -> Phases:
     homes = tuple(groups)
     inputs = tuple(tuple(v) for v in groups.values())
     if spec.minhash:
-        spec.minhash.band_rows()  # bad bands/rows fail in the driver
+        # Bad bands/rows fail in the driver, and the tasks get the ones it chose (no worker
+        # integrates them again).
+        bands, rows = spec.minhash.band_rows()
+        spec = spec.model_copy(update={"minhash": spec.minhash.model_copy(update={"bands": bands, "rows": rows})})
 
     def tasks(phase: str, n: int, rnd: int = 0) -> Any:
         return lambda: [DedupTask(job.output, spec.name, phase, i, spec, job.spec.seed, homes, inputs,
