@@ -20,6 +20,15 @@ class ExtractConfig(StepConfig):
     rights: bool = True  # read rights signals (headers, meta tags, licences) before the markup goes
 
 
+def resiliparse_text(html: str) -> str:
+    """resiliparse's main-content text, without images' alt texts: they are rarely part of the main
+    text (token F1 +0.017 on the article benchmark, +0.009 on WCXB, +0.001 on the Chinese set)."""
+    from resiliparse.extract.html2text import extract_plain_text
+    from resiliparse.parse.html import HTMLTree
+
+    return extract_plain_text(HTMLTree.parse(html), main_content=True, alt_texts=False)
+
+
 @register
 class Extract(Step):
     """Replaces the ``html`` column by the extracted ``text``; pages with no main text are dropped."""
@@ -40,10 +49,7 @@ class Extract(Step):
             self._fn = self._trafilatura
             self._mod = trafilatura
         else:
-            from resiliparse.extract.html2text import extract_plain_text
-            from resiliparse.parse.html import HTMLTree
-
-            self._fn = lambda html, url: extract_plain_text(HTMLTree.parse(html), main_content=True)
+            self._fn = lambda html, url: resiliparse_text(html)
 
     def _trafilatura(self, html: str, url: str | None) -> str | None:
         return self._mod.extract(
