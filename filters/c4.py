@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from cc_cleaner.filters.rules_base import Bound, RuleConfig, RuleFilter
 from cc_cleaner.pipeline.step import Evaluation, Histogram, register
-from cc_cleaner.pipeline.text import TERMINAL_PUNCT, words
+from cc_cleaner.pipeline.text import TERMINAL_PUNCT, has_words
 
 _CITATION = re.compile(r"\[\d*\]|\[edit\]|\[citation needed\]", re.I)
 _SENTENCE_END = re.compile(r"[.!?]+[\"'”’)]*(?:\s|$)|[。！？]+[”’」』）]*")
@@ -95,10 +95,10 @@ def _line_problem(line: str, c: C4Config) -> str | None:
     low = line.lower()
     if c.remove_lines_without_terminal_punct and (not line or line[-1] not in TERMINAL_PUNCT or line.endswith("...")):
         return "no_terminal_punct"
-    ws = words(line)
-    if c.min_words_per_line is not None and len(ws) < c.min_words_per_line:
+    if c.min_words_per_line is not None and not has_words(line, c.min_words_per_line):
         return "too_few_words"
-    if c.max_word_length is not None and any(len(w) > c.max_word_length for w in line.split()):
+    if c.max_word_length is not None and len(line) > c.max_word_length and \
+            any(len(w) > c.max_word_length for w in line.split()):
         return "word_too_long"
     if c.remove_javascript_lines and "javascript" in low:
         return "javascript"

@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from cc_cleaner.filters.rules_base import Bound, RuleConfig, RuleFilter
 from cc_cleaner.pipeline.step import Evaluation, register
-from cc_cleaner.pipeline.text import words
+from cc_cleaner.pipeline.text import word_bounds
 
 _COUNTER = re.compile(
     r"^\s*(\d[\d,.]*\s*[kKmM万]?\s*(likes?|comments?|shares?|views?|replies|reply|retweets?|followers?|reviews?|"
@@ -60,13 +60,9 @@ class RefinedWeb(RuleFilter):
         for text, lang in zip(table["text"].to_pylist(), self.languages(table), strict=True):
             c = self.config_for(lang)
             kept, removed_words, total_words = [], 0, 0
-            for raw in text.split("\n"):
-                line = raw.strip()
-                if not line:
-                    continue
-                n = len(words(line))
+            for line, n, cased, upper in line_counts(text):
                 total_words += n
-                why = line_problem(line, n, c)
+                why = line_problem(line, n, c, cased, upper)
                 if why:
                     removed_words += n
                     counters[f"lines_removed:{why}"] = counters.get(f"lines_removed:{why}", 0) + 1
@@ -82,9 +78,43 @@ class RefinedWeb(RuleFilter):
                           reasons, counters)
 
 
-def line_problem(line: str, n_words: int, c: RefinedWebConfig) -> str | None:
-    cased = [ch for ch in line if ch.isalpha() and ch.lower() != ch.upper()]
-    if len(cased) >= 4 and sum(ch.isupper() for ch in cased) / len(cased) > c.max_uppercase_ratio:
+_CASE: dict[int, tuple[bool, bool]] = {}
+
+
+def _case_flags(cp: int) -> tuple[bool, bool]:
+    """(a cased letter, an upper-case one) for a code point."""
+    ch = chr(cp)
+    cased = ch.isalpha() and ch.lower() != ch.upper()
+    return cased, cased and ch.isupper()
+
+
+def line_counts(text: str) -> list[tuple[str, int, int, int]]:
+    """Per non-empty line (stripped): (line, words, cased letters, upper-case letters), counted
+    for the whole text at once with numpy (tokens never cross a line, nor does stripping cut one)."""
+    cp, starts, _ = word_bounds(text)
+    uniq, inv = np.unique(cp, return_inverse=True)
+    flags = np.array([_CASE.get(c) or _CASE.setdefault(c, _case_flags(c)) for c in uniq.tolist()],
+                     dtype=bool).reshape(-1, 2)
+    cased = np.concatenate(([0], np.cumsum(flags[inv, 0], dtype=np.int64)))
+    upper = np.concatenate(([0], np.cumsum(flags[inv, 1], dtype=np.int64)))
+    out, pos, bounds = [], 0, []
+    for raw in text.split("\n"):
+        line = raw.strip()
+        if line:
+            a = pos + len(raw) - len(raw.lstrip())
+            out.append(line)
+            bounds.append((a, a + len(line)))
+        pos += len(raw) + 1
+    if not out:
+        return []
+    b = np.array(bounds, dtype=np.int64)
+    n_words = np.searchsorted(starts, b[:, 1]) - np.searchsorted(starts, b[:, 0])
+    return list(zip(out, n_words.tolist(), (cased[b[:, 1]] - cased[b[:, 0]]).tolist(),
+                    (upper[b[:, 1]] - upper[b[:, 0]]).tolist(), strict=True))
+
+
+def line_problem(line: str, n_words: int, c: RefinedWebConfig, cased: int, upper: int) -> str | None:
+    if cased >= 4 and upper / cased > c.max_uppercase_ratio:
         return "uppercase"
     if _ONLY_NUMERIC.match(line):
         return "numeric"

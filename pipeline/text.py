@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from functools import lru_cache
+from itertools import islice
 from typing import Any
 
 import numpy as np
@@ -39,6 +40,11 @@ TERMINAL_PUNCT = frozenset(".!?\"'”’…。！？」』）)")
 def words(text: str) -> list[str]:
     """Word tokens (punctuation dropped); every Han/Kana/Thai character is one token."""
     return _TOKEN.findall(text)
+
+
+def has_words(text: str, n: int) -> bool:
+    """Whether ``text`` holds at least ``n`` words (it stops looking at the n-th)."""
+    return sum(1 for _ in islice(_TOKEN.finditer(text), n)) >= n
 
 
 def tokens(text: str) -> list[str]:

@@ -31,11 +31,10 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from cc_cleaner.filters.extract import resiliparse_text  # noqa: E402
+from cc_cleaner.pipeline.text import token_f1  # noqa: E402
 
 from conftest import SHARED  # noqa: E402
 from extraction_eval import article_benchmark, mean_f1, wcxb  # noqa: E402
-
-from cc_cleaner.pipeline.text import token_f1  # noqa: E402
 
 
 def candidates() -> dict:
