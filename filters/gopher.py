@@ -9,7 +9,6 @@ for longer repeated n-grams (see ``_CHAR_NGRAMS``).
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from functools import lru_cache
 
@@ -155,11 +154,13 @@ class GopherRepetition(RuleFilter):
     )
 
     def evaluate(self, table: pa.Table) -> Evaluation:
+        texts = table["text"].to_pylist()
+        configs = [self.config_for(lang) for lang in self.languages(table)]
+        excess = ngram_excess_of(texts, configs)
         cols: dict[str, list[float]] = {b.column: [] for b in self.bounds}
         reasons: list[str | None] = []
-        for text, lang in zip(table["text"].to_pylist(), self.languages(table), strict=True):
-            c = self.config_for(lang)
-            m = repetition_metrics(text, c)
+        for text, c, (top, dup) in zip(texts, configs, excess, strict=True):
+            m = {**line_metrics(text), "rep_top_ngram_excess": top, "rep_duplicate_ngram_excess": dup}
             for k in cols:
                 cols[k].append(m[k])
             reasons.append(self.judge(m, c))
@@ -181,19 +182,52 @@ def _dup_fractions(units: list[str]) -> tuple[float, float]:
     return dup_n / len(units), dup_chars / max(1, sum(map(len, units)))
 
 
-def repetition_metrics(text: str, c: GopherRepetitionConfig) -> dict[str, float]:
+def line_metrics(text: str) -> dict[str, float]:
     lines = [ln.strip() for ln in text.split("\n") if ln.strip()]
-    paras = [p.strip() for p in re.split(r"\n{2,}", text) if p.strip()]
+    # Split at every "\n\n": a longer run of newlines leaves only empty or blank-edged pieces,
+    # which strip away, so these are the paragraphs of re.split(r"\n{2,}"), without the regex.
+    paras = [p.strip() for p in text.split("\n\n") if p.strip()]
     line_r, line_cr = _dup_fractions(lines)
     para_r, para_cr = _dup_fractions(paras)
-    top_excess, dup_excess = ngram_excess(*word_spans(text), c.max_top_ngram_char_ratio,
-                                          c.max_duplicate_ngram_char_ratio)
     return {"rep_duplicate_line_ratio": line_r, "rep_duplicate_paragraph_ratio": para_r,
-            "rep_duplicate_line_char_ratio": line_cr, "rep_duplicate_paragraph_char_ratio": para_cr,
-            "rep_top_ngram_excess": top_excess, "rep_duplicate_ngram_excess": dup_excess}
+            "rep_duplicate_line_char_ratio": line_cr, "rep_duplicate_paragraph_char_ratio": para_cr}
+
+
+def repetition_metrics(text: str, c: GopherRepetitionConfig) -> dict[str, float]:
+    (top, dup), = ngram_excess_of([text], [c])
+    return {**line_metrics(text), "rep_top_ngram_excess": top, "rep_duplicate_ngram_excess": dup}
+
+
+BATCH_WORDS = 1 << 18  # words whose n-grams are counted in one pass (a few MB of arrays)
+
+
+def ngram_excess_of(texts: list[str], configs: list[GopherRepetitionConfig]) -> list[tuple[float, float]]:
+    """``ngram_excess`` of each text under its config: the texts of one config in batches of
+    about ``BATCH_WORDS`` words."""
+    spans = [word_spans(t or "") for t in texts]
+    out: list[tuple[float, float]] = [(0.0, 0.0)] * len(texts)
+    groups: dict[str, list[int]] = {}
+    for i, c in enumerate(configs):
+        groups.setdefault(repr((c.max_top_ngram_char_ratio, c.max_duplicate_ngram_char_ratio)), []).append(i)
+    for members in groups.values():
+        c = configs[members[0]]
+        batch: list[int] = []
+        size = 0
+        for i in [*members, None]:
+            if i is None or (batch and size + len(spans[i][1]) > BATCH_WORDS):
+                found = ngram_excess_batch([spans[j] for j in batch], c.max_top_ngram_char_ratio,
+                                           c.max_duplicate_ngram_char_ratio)
+                for j, r in zip(batch, found, strict=True):
+                    out[j] = r
+                batch, size = [], 0
+            if i is not None:
+                batch.append(i)
+                size += len(spans[i][1])
+    return out
 
 
 _MULT = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit multiplier for rolling n-gram hashes
+_SALT = np.uint64(0xD6E8FEB86659FD93)  # mixes a document's number into its n-grams' keys
 
 
 def ngram_excess(lens: np.ndarray, ids: np.ndarray, top: dict[int, float],
@@ -202,43 +236,66 @@ def ngram_excess(lens: np.ndarray, ids: np.ndarray, top: dict[int, float],
     the words' lengths and hashes (``word_spans`` of the lower-cased text).
 
     The top n-gram is the most frequent one; among equally frequent ones, the first in the text
-    (as datatrove's ``Counter.most_common`` picks it). Vectorised: n-grams are 64-bit rolling
-    hashes, counts come from np.unique. An n-gram can repeat only where both (n-1)-grams inside
-    it repeat, so each size counts only those positions (a few percent of them in ordinary text).
-    """
+    (as datatrove's ``Counter.most_common`` picks it)."""
+    return ngram_excess_batch([(lens, ids)], top, dup)[0]
+
+
+def ngram_excess_batch(docs: list[tuple[np.ndarray, np.ndarray]], top: dict[int, float],
+                       dup: dict[int, float]) -> list[tuple[float, float]]:
+    """``ngram_excess`` of several documents in one pass per n-gram size: their words end to
+    end, an n-gram counted only when it lies inside one document (keys mix in the document's
+    number). n-grams are 64-bit rolling hashes, counts come from np.unique; an n-gram can repeat
+    only where both (n-1)-grams inside it repeat, so each size counts only those positions (a few
+    percent of them in ordinary text)."""
+    k = len(docs)
+    if not k:
+        return []
+    sizes = np.array([len(ids) for _, ids in docs], dtype=np.int64)
+    ids = np.concatenate([d[1] for d in docs]).astype(np.uint64)
+    lens = np.concatenate([d[0] for d in docs]).astype(np.int64)
     nw = len(ids)
-    if nw < 2:
-        return 0.0, 0.0
-    _, first, counts = np.unique(ids, return_inverse=True, return_counts=True)
-    repeats = counts[first] > 1  # at each position: does the (n-1)-gram starting there repeat?
+    doc = np.repeat(np.arange(k), sizes)
+    room = np.repeat(np.cumsum(sizes), sizes) - np.arange(nw)  # words from each position to its doc's end
     csum = np.concatenate(([0], np.cumsum(lens)))
-    total = max(1, int(csum[-1]))
-    top_excess = dup_excess = 0.0
+    bounds = np.concatenate(([0], np.cumsum(sizes)))
+    total = np.maximum(1, csum[bounds[1:]] - csum[bounds[:-1]])
+    salt = doc.astype(np.uint64) * _SALT
+    top_excess, dup_excess = np.zeros(k), np.zeros(k)
+    if nw < 2:
+        return [(0.0, 0.0)] * k
+    _, first, counts = np.unique(ids ^ salt, return_inverse=True, return_counts=True)
+    repeats = counts[first] > 1  # at each position: does the (n-1)-gram starting there repeat?
     h = ids
     with np.errstate(over="ignore"):
         for n in range(2, max([*top, *dup]) + 1):
             if nw < n:
                 break
             h = h[:-1] * _MULT + ids[n - 1:]
-            pos = np.flatnonzero(repeats[:-1] & repeats[1:])
+            pos = np.flatnonzero(repeats[:-1] & repeats[1:] & (room[:len(h)] >= n))
             if len(pos) == 0:
                 break  # no n-gram repeats, so no longer one does either
-            _, inv, cnt = np.unique(h[pos], return_inverse=True, return_counts=True)
-            at = cnt[inv]  # each candidate position's n-gram count
+            _, inv, cnt = np.unique(h[pos] ^ salt[pos], return_inverse=True, return_counts=True)
+            at = cnt[inv]  # each candidate position's n-gram count in its document
             again = at > 1
             repeats = np.zeros(len(h), dtype=bool)
             repeats[pos[again]] = True
             if n in top:
-                most = int(at.max())
-                if most > 1:
-                    i = int(pos[np.argmax(at == most)])
-                    top_excess = max(top_excess, (csum[i + n] - csum[i]) * most / total / top[n])
+                owner = doc[pos]  # ascending: positions are in order
+                seg = np.flatnonzero(np.concatenate(([True], owner[1:] != owner[:-1])))
+                most = np.maximum.reduceat(at, seg)
+                # The first position of each document whose n-gram is that document's most frequent.
+                hit = np.flatnonzero(at == np.repeat(most, np.diff(np.append(seg, len(at)))))
+                hit_seg = np.searchsorted(seg, hit, "right") - 1
+                first_hit = hit[np.concatenate(([True], hit_seg[1:] != hit_seg[:-1]))]
+                i, d = pos[first_hit], owner[seg]
+                ratio = (csum[i + n] - csum[i]) * most / total[d] / top[n]
+                sel = most > 1
+                top_excess[d[sel]] = np.maximum(top_excess[d[sel]], ratio[sel])
             if n in dup:
                 starts = pos[again]
                 if len(starts):
-                    d = np.zeros(nw + 1, dtype=np.int64)
-                    np.add.at(d, starts, 1)
-                    np.add.at(d, starts + n, -1)
-                    covered = np.cumsum(d)[:-1] > 0
-                    dup_excess = max(dup_excess, int(lens[covered].sum()) / total / dup[n])
-    return top_excess, dup_excess
+                    edges = np.bincount(starts, minlength=nw + 1) - np.bincount(starts + n, minlength=nw + 1)
+                    covered = np.cumsum(edges)[:-1] > 0
+                    chars = np.bincount(doc[covered], weights=lens[covered], minlength=k)
+                    dup_excess = np.maximum(dup_excess, chars / total / dup[n])
+    return list(zip(top_excess.tolist(), dup_excess.tolist(), strict=True))
