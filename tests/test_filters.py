@@ -71,6 +71,45 @@ def test_top_ngram_is_the_first_of_equally_frequent_ones():
     assert ngram_excess(*word_spans(long_first), {2: 0.2}, {}) == pytest.approx((24 / 32 / 0.2, 0.0))
 
 
+def test_batched_ngram_counts_stay_inside_each_document():
+    """Counting a table's documents together gives each the metrics it has alone, also when the
+    same text (or the same words in another order) sits twice in one batch or across batches."""
+    from cc_cleaner.filters import gopher
+
+    from realtext import clean_pages
+
+    texts = [t for _, t in clean_pages(shared_path(), extracted=False)[::9]]
+    texts += texts[:5] + [" ".join(reversed(t.split())) for t in texts[:5]] + ["", "a", "best price " * 40]
+    configs = [gopher.GopherRepetitionConfig()] * len(texts)
+    alone = [gopher.ngram_excess_of([t], [c])[0] for t, c in zip(texts, configs, strict=True)]
+    assert gopher.ngram_excess_of(texts, configs) == alone
+    small = gopher.BATCH_WORDS
+    try:
+        gopher.BATCH_WORDS = 500  # many batches, documents cut across none of them
+        assert gopher.ngram_excess_of(texts, configs) == alone
+    finally:
+        gopher.BATCH_WORDS = small
+    assert sum(top > 0 for top, _ in alone) > len(texts) // 2
+
+
+def test_refinedweb_line_counts_are_those_of_each_line():
+    from cc_cleaner.filters.refinedweb import line_counts
+    from cc_cleaner.pipeline.text import words
+
+    from realtext import clean_pages
+
+    texts = [t for _, t in clean_pages(shared_path(), extracted=False)[::11]]
+    texts += ["  LOUD LINE HERE \r\n\t Ⓐⓑ 𝐀𝐁𝐂 ǅ Mixed\n\nİSTANBUL ΟΔΟΣ", "", "\n \n"]
+    for text in texts:
+        expect = []
+        for raw in text.split("\n"):
+            line = raw.strip()
+            if line:
+                cased = [ch for ch in line if ch.isalpha() and ch.lower() != ch.upper()]
+                expect.append((line, len(words(line)), len(cased), sum(ch.isupper() for ch in cased)))
+        assert line_counts(text) == expect
+
+
 def test_c4_removes_lines_and_drops_documents():
     page = GOOD_EN + "\nShare this article\nThis site uses cookies to improve your experience.\nvar x = 1; // javascript."
     reasons, res = run("c4", [page, "Lorem ipsum dolor sit amet. " * 10 + GOOD_EN, "function f() { return 1; }. " + GOOD_EN,
