@@ -18,11 +18,13 @@ from cc_cleaner.pipeline.store import Store
 from cc_cleaner.pipeline.text import (
     covered_runs,
     cut_token_runs,
+    has_words,
     regex_class,
     script_language,
     token_spans,
     tokens,
     word_spans,
+    words,
 )
 
 from conftest import shared_path
@@ -195,3 +197,10 @@ def test_script_language_counts_scripts_as_the_regexes_do():
     assert [script_language(t) for t in texts] == [oracle(t) for t in texts]
     assert {script_language(t) for t in texts} == {"und", "zh", "ja", "th"}
     assert regex_class(r"\w")[ord("_")] and not regex_class(r"[^\W\d_]")[ord("7")]
+
+
+def test_has_words_is_a_count_that_stops_early():
+    lines = [ln for t in ODD + _multilingual()[:10] for ln in t.splitlines()[:50]]
+    for line in lines:
+        for n in (0, 1, 3, 10):
+            assert has_words(line, n) == (len(words(line)) >= n), (line, n)
