@@ -193,17 +193,12 @@ def line_metrics(text: str) -> dict[str, float]:
             "rep_duplicate_line_char_ratio": line_cr, "rep_duplicate_paragraph_char_ratio": para_cr}
 
 
-def repetition_metrics(text: str, c: GopherRepetitionConfig) -> dict[str, float]:
-    (top, dup), = ngram_excess_of([text], [c])
-    return {**line_metrics(text), "rep_top_ngram_excess": top, "rep_duplicate_ngram_excess": dup}
-
-
 BATCH_WORDS = 1 << 18  # words whose n-grams are counted in one pass (a few MB of arrays)
 
 
 def ngram_excess_of(texts: list[str], configs: list[GopherRepetitionConfig]) -> list[tuple[float, float]]:
-    """``ngram_excess`` of each text under its config: the texts of one config in batches of
-    about ``BATCH_WORDS`` words."""
+    """``ngram_excess_batch`` of each text under its config: the texts of one config in batches
+    of about ``BATCH_WORDS`` words."""
     spans = [word_spans(t or "") for t in texts]
     out: list[tuple[float, float]] = [(0.0, 0.0)] * len(texts)
     groups: dict[str, list[int]] = {}
@@ -230,23 +225,17 @@ _MULT = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit multiplier for rolling n-gra
 _SALT = np.uint64(0xD6E8FEB86659FD93)  # mixes a document's number into its n-grams' keys
 
 
-def ngram_excess(lens: np.ndarray, ids: np.ndarray, top: dict[int, float],
-                 dup: dict[int, float]) -> tuple[float, float]:
-    """Worst ratio/limit over n of the top n-gram and duplicated n-gram character fractions, from
-    the words' lengths and hashes (``word_spans`` of the lower-cased text).
-
-    The top n-gram is the most frequent one; among equally frequent ones, the first in the text
-    (as datatrove's ``Counter.most_common`` picks it)."""
-    return ngram_excess_batch([(lens, ids)], top, dup)[0]
-
-
 def ngram_excess_batch(docs: list[tuple[np.ndarray, np.ndarray]], top: dict[int, float],
                        dup: dict[int, float]) -> list[tuple[float, float]]:
-    """``ngram_excess`` of several documents in one pass per n-gram size: their words end to
-    end, an n-gram counted only when it lies inside one document (keys mix in the document's
-    number). n-grams are 64-bit rolling hashes, counts come from np.unique; an n-gram can repeat
-    only where both (n-1)-grams inside it repeat, so each size counts only those positions (a few
-    percent of them in ordinary text)."""
+    """Per document, given its words' lengths and hashes (``word_spans`` of the text): the worst
+    ratio/limit over n of its top n-gram's and its duplicated n-grams' character fractions. The
+    top n-gram is the most frequent one; among equally frequent ones, the first in the text (as
+    datatrove's ``Counter.most_common`` picks it).
+
+    One pass per n-gram size for all the documents: their words end to end, an n-gram counted
+    only when it lies inside one document (keys mix in the document's number). n-grams are 64-bit
+    rolling hashes, counts come from np.unique; an n-gram can repeat only where both (n-1)-grams
+    inside it repeat, so each size counts only those positions (a few percent in ordinary text)."""
     k = len(docs)
     if not k:
         return []

@@ -62,13 +62,13 @@ def test_gopher_repetition_decisions():
 
 def test_top_ngram_is_the_first_of_equally_frequent_ones():
     """Ties go to the n-gram seen first (as datatrove's Counter.most_common), not to hash order."""
-    from cc_cleaner.filters.gopher import ngram_excess
+    from cc_cleaner.filters.gopher import ngram_excess_batch
     from cc_cleaner.pipeline.text import word_spans
 
     short_first = "Aa bb aa bb zzzzzz yyyyyy zzzzzz yyyyyy"  # "aa bb" and "zzzzzz yyyyyy" twice each
     long_first = "zzzzzz yyyyyy zzzzzz yyyyyy aa bb aa bb"
-    assert ngram_excess(*word_spans(short_first), {2: 0.2}, {}) == pytest.approx((8 / 32 / 0.2, 0.0))
-    assert ngram_excess(*word_spans(long_first), {2: 0.2}, {}) == pytest.approx((24 / 32 / 0.2, 0.0))
+    assert ngram_excess_batch([word_spans(short_first)], {2: 0.2}, {}) == [pytest.approx((8 / 32 / 0.2, 0.0))]
+    assert ngram_excess_batch([word_spans(long_first)], {2: 0.2}, {}) == [pytest.approx((24 / 32 / 0.2, 0.0))]
 
 
 def test_batched_ngram_counts_stay_inside_each_document():
