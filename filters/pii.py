@@ -39,8 +39,10 @@ PREFILTER = re.compile(
 # The same candidates, found faster: Python's re scans a pattern of many alternatives position by
 # position, so each kind gets a pattern that starts with what is rare (an @, a digit, a colon),
 # and the secret keywords a substring test first.
-_FAST = [re.compile(p) for p in (r"@", r"\d[\d\s().\-]{5,}\d", r"AKIA|ASIA|gh[pousr]_|xox[abprs]-|sk-|AIza",
-                                 r"BEGIN [A-Z ]*PRIVATE KEY")]
+_FAST = [re.compile(p) for p in (r"@", r"\d[\d\s().\-]{5,}\d", r"BEGIN [A-Z ]*PRIVATE KEY")]
+_KEY_PREFIX = re.compile(r"AKIA|ASIA|gh[pousr]_|xox[abprs]-|sk-|AIza")
+# Substrings one of which every key prefix holds: plain substring tests decide most pages.
+_KEY_GATE = ("AKIA", "ASIA", "xox", "sk-", "AIza", "ghp_", "gho_", "ghu_", "ghs_", "ghr_")
 _IBAN = re.compile(r"\d\d(?<=\b[A-Z]{2}\d\d)[A-Z0-9]{4}")
 _IPV6 = re.compile(r":(?=[0-9a-fA-F]{0,4}:)")
 _HEX = frozenset("0123456789abcdefABCDEF")
@@ -51,9 +53,12 @@ _KEYWORD_GATE = ("api_key", "api-key", "apikey", "secret", "token", "passw")
 def candidates(text: str) -> list[tuple[int, int]]:
     """Where PREFILTER matches (the same texts have one), as spans sorted by start."""
     spans = [m.span() for r in _FAST for m in r.finditer(text)]
+    if any(k in text for k in _KEY_GATE):
+        spans += [m.span() for m in _KEY_PREFIX.finditer(text)]
     spans += [(m.start() - 2, m.end()) for m in _IBAN.finditer(text)]
     spans += [(m.start() - 1, m.start() + 1) for m in _IPV6.finditer(text) if m.start() and text[m.start() - 1] in _HEX]
-    low = text.casefold().replace("ı", "i")  # what (?i) takes for a letter of the keywords
+    # What (?i) takes for a letter of the keywords (for ASCII text, plain lower case).
+    low = text.lower() if text.isascii() else text.casefold().replace("ı", "i")
     if any(w in low for w in _KEYWORD_GATE):
         spans += [m.span() for m in _KEYWORD.finditer(text)]
     spans.sort()
