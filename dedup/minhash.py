@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
@@ -75,11 +74,9 @@ def band_hashes(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
     return out
 
 
-@lru_cache(maxsize=64)
 def optimal_bands(threshold: float, num_perm: int, false_negative_weight: float = 0.5) -> tuple[int, int]:
-    """(bands, rows) minimising weighted false positive and negative probability (datasketch).
-    Remembered per process: datasketch integrates over every split (about 0.4 s), and each
-    signatures task asks."""
+    """(bands, rows) minimising weighted false positive and negative probability (datasketch;
+    about 0.4 s: the driver chooses them once and the tasks carry them)."""
     from datasketch import MinHashLSH
 
     lsh = MinHashLSH(threshold=threshold, num_perm=num_perm,

@@ -39,7 +39,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cc_cleaner.filters.benchmarks import DEFAULT, Item, load_benchmark, load_file
 from cc_cleaner.pipeline.step import Evaluation, FilterStep, Histogram, StepConfig, register
-from cc_cleaner.pipeline.text import KGRAM_MUL, cut_token_runs, kgram_hashes, single_char_script, token_spans
+from cc_cleaner.pipeline.text import (
+    KGRAM_MUL,
+    code_points,
+    cut_token_runs,
+    kgram_hashes,
+    single_char_script,
+    token_spans,
+)
 
 SHIPPED_INDEX = Path(__file__).parent / "data" / "decontam_index.npz"
 FORMAT = 2
@@ -78,7 +85,7 @@ def words_weight(text: str, starts: np.ndarray) -> float:
     question, 人和动物的根本区别是, says about as much as five English words)."""
     if not len(starts):
         return 0.0
-    cp = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)[starts]
+    cp = code_points(text)[starts]
     single = single_char_script(cp)
     return float(len(starts) - 0.5 * single.sum())
 
@@ -235,13 +242,16 @@ class ContaminationIndex:
         starts, ends, tok = item_tokens(text)
         if len(tok) == 0 or len(self.hashes) == 0:
             return [], starts, ends, []
-        found = [(k, h[at], at, lo) for k, h in self._grams(tok) for at, lo in [self._find(h, self._in_filter(h, k))]]
-        if not found or not sum(len(f[2]) for f in found):
+        grams, positions, lengths, los = [], [], [], []
+        for k, h in self._grams(tok):
+            at, lo = self._find(h, self._in_filter(h, k))
+            grams.append(h[at])
+            positions.append(at)
+            lengths.append(np.full(len(at), k, dtype=np.int64))
+            los.append(lo)
+        if not sum(map(len, positions)):
             return [], starts, ends, []
-        g = np.concatenate([f[1] for f in found])
-        p = np.concatenate([f[2] for f in found])
-        gl = np.concatenate([np.full(len(f[2]), f[0], dtype=np.int64) for f in found])
-        lo = np.concatenate([f[3] for f in found])
+        g, p, gl, lo = (np.concatenate(x) for x in (grams, positions, lengths, los))
         hi = np.searchsorted(self.hashes, g, "right")  # only for the few grams that are there
         counts = hi - lo
         rows = np.repeat(np.arange(len(g)), counts)

@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from cc_cleaner.filters.rules_base import Bound, RuleConfig, RuleFilter
 from cc_cleaner.pipeline.step import Evaluation, register
-from cc_cleaner.pipeline.text import regex_class, span_hashes, word_bounds, word_spans
+from cc_cleaner.pipeline.text import code_points, regex_class, span_hashes, word_bounds, word_spans
 
 _BULLETS = ("•", "●", "◦", "‣", "▪", "-", "*", "·", "–")
 _CHAR_LANG = {"min_mean_word_length": None, "max_mean_word_length": None}
@@ -83,8 +83,7 @@ def gopher_quality_metrics(text: str, stop_words: list[str]) -> dict[str, float]
     has_letter = letters[ends] > letters[starts]
     low = text.lower()
     if len(low) == len(text):  # lower-casing kept every position: compare hashes of the lower-cased words
-        low_cp = np.frombuffer(low.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-        n_stop = int(np.isin(span_hashes(low_cp, starts, ends), _stop_hashes(tuple(stop_words))).sum())
+        n_stop = int(np.isin(span_hashes(code_points(low), starts, ends), _stop_hashes(tuple(stop_words))).sum())
     else:
         stops = set(stop_words)
         n_stop = sum(text[a:b].lower() in stops for a, b in zip(starts.tolist(), ends.tolist(), strict=True))
@@ -106,7 +105,7 @@ def _stop_hashes(stop_words: tuple[str, ...]) -> np.ndarray:
     """Each stop word's hash as one word (a word of words() that equals it has this hash)."""
     out = []
     for w in stop_words:
-        cp = np.frombuffer(w.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        cp = code_points(w)
         out.append(span_hashes(cp, np.array([0]), np.array([len(cp)]))[0] if len(cp) else np.uint64(0))
     return np.array(out, dtype=np.uint64)
 
@@ -199,7 +198,7 @@ BATCH_WORDS = 1 << 18  # words whose n-grams are counted in one pass (a few MB o
 def ngram_excess_of(texts: list[str], configs: list[GopherRepetitionConfig]) -> list[tuple[float, float]]:
     """``ngram_excess_batch`` of each text under its config: the texts of one config in batches
     of about ``BATCH_WORDS`` words."""
-    spans = [word_spans(t or "") for t in texts]
+    spans = [word_spans(t) for t in texts]
     out: list[tuple[float, float]] = [(0.0, 0.0)] * len(texts)
     groups: dict[str, list[int]] = {}
     for i, c in enumerate(configs):
