@@ -7,7 +7,7 @@ OUT/_state/<stage>/<phase>/<task>.done        a task's completion marker (writte
 OUT/_state/<stage>/parts/<task>/pNNNNN.done   a map task's finished parts
 OUT/<stage>/{data,rejected}/<part>.parquet    <part> = <task>-pNNNNN
 OUT/<stage>/errors/<part>.jsonl, stats/<part>.json
-OUT/<stage>/_shuffle/<name>/pNNNNN/<producer>.parquet   intermediates between phases
+OUT/<stage>/_shuffle/<name>/pNNNNN/<producer>.arrow     intermediates between phases (Arrow IPC)
 ```
 
 A part's outputs are written with :func:`write_part` in one order (data, rejected, errors,

@@ -13,6 +13,7 @@ import uuid
 
 import fsspec
 import pyarrow as pa
+import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
 PARQUET_OPTS = {"compression": "zstd", "compression_level": 3, "write_statistics": True}
@@ -44,7 +45,7 @@ class Store:
     def exists(self, *parts: str) -> bool:
         return self.fs.exists(self.path(*parts))
 
-    def write_bytes(self, rel: str, data: bytes) -> None:
+    def write_bytes(self, rel: str, data: bytes | memoryview) -> None:
         final = self.path(rel)
         folder, name = posixpath.split(final)
         self.fs.makedirs(folder, exist_ok=True)
@@ -56,12 +57,18 @@ class Store:
     def write_text(self, rel: str, text: str) -> None:
         self.write_bytes(rel, text.encode("utf-8"))
 
-    def write_table(self, rel: str, table: pa.Table, row_group_rows: int = 4096, fast: bool = False) -> None:
-        """``fast``: LZ4 for short-lived intermediates (shuffle files), zstd otherwise."""
+    def write_table(self, rel: str, table: pa.Table, row_group_rows: int = 4096) -> None:
         buf = io.BytesIO()
-        opts = {"compression": "lz4"} if fast else PARQUET_OPTS
-        pq.write_table(table, buf, row_group_size=row_group_rows, **opts)
+        pq.write_table(table, buf, row_group_size=row_group_rows, **PARQUET_OPTS)
         self.write_bytes(rel, buf.getvalue())
+
+    def write_arrow(self, rel: str, table: pa.Table) -> None:
+        """An Arrow IPC file, zstd-compressed buffers: for short-lived intermediates (shuffle
+        files), written and read several times faster than Parquet and smaller than LZ4 Parquet."""
+        sink = pa.BufferOutputStream()
+        with ipc.new_file(sink, table.schema, options=ipc.IpcWriteOptions(compression="zstd")) as w:
+            w.write_table(table)
+        self.write_bytes(rel, memoryview(sink.getvalue()))
 
     def read_text(self, rel: str) -> str:
         with self.fs.open(self.path(rel), "rb") as f:
@@ -70,6 +77,11 @@ class Store:
     def read_table(self, rel: str) -> pa.Table:
         with self.fs.open(self.path(rel), "rb") as f:
             return pq.read_table(f)
+
+    def read_arrow(self, rel: str) -> pa.Table:
+        with self.fs.open(self.path(rel), "rb") as f:
+            data = f.read()
+        return ipc.open_file(pa.py_buffer(data)).read_all()
 
     def list(self, folder: str, suffix: str = "") -> list[str]:
         """Relative paths of the visible files in ``folder`` ending with ``suffix``, sorted."""

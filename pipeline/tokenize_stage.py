@@ -66,7 +66,7 @@ SHARD_SCHEMA = pa.schema([
     pa.field("doc_id", pa.string()),
     pa.field("source", pa.string()),
     pa.field("n_tokens", pa.int32()),
-    pa.field("input_ids", pa.list_(pa.uint32())),
+    pa.field("input_ids", pa.list_(pa.field("element", pa.uint32()))),  # Parquet's own name for list items
     pa.field("license", pa.string()),  # SPDX id of the page's declared licence (rights step), else null
     pa.field("key", pa.uint64()),  # the document's place in the training stream
     pa.field("digest", pa.uint64()),  # xxh64 of its token ids: a loader knows an unchanged document
@@ -121,19 +121,24 @@ class ScatterTask:
                 pf = pq.ParquetFile(f)
                 table = pf.read(columns=[c for c in ("id", "source", "text", "lang", "license")
                                          if c in pf.schema_arrow.names])
+            keys = doc_keys(table["id"].to_pylist(), self.seed)
+            # Tokenized in stream order (key, id): the rows need no reordering to be scattered (a
+            # bucket is a range of keys), and a bucket one producer wrote is already sorted.
+            order = pc.sort_indices(table.select(["id"]).append_column("key", pa.array(keys)),
+                                    sort_keys=[("key", "ascending"), ("id", "ascending")])
+            table, keys = table.take(order), keys[order.to_numpy()]
             lic = table["license"] if "license" in table.column_names else pa.nulls(table.num_rows, pa.string())
             pieces = []
             for start in range(0, table.num_rows, self.batch_docs):
                 batch = table.slice(start, self.batch_docs)
                 values, offsets = tok.encode_batch(batch["text"].to_pylist())
-                ids = pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), pa.array(values, pa.uint32()))
+                ids = pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), pa.array(values, pa.uint32()),
+                                               type=SHARD_SCHEMA.field("input_ids").type)
                 pieces.append(pa.table([batch["id"], batch["source"], pa.array(np.diff(offsets).astype(np.int32)), ids,
-                                        lic.slice(start, batch.num_rows),
-                                        pa.array(doc_keys(batch["id"].to_pylist(), self.seed)),
-                                        pa.array(token_digests(np.asarray(values), offsets))], schema=SHARD_SCHEMA))
+                                        lic.slice(start, batch.num_rows), pa.array(keys[start:start + batch.num_rows]),
+                                        pa.array(token_digests(values, offsets))], schema=SHARD_SCHEMA))
             rows = (pa.concat_tables(pieces) if pieces else SHARD_SCHEMA.empty_table()).combine_chunks()
-            scatter(store, self.stage, "tokens", name, rows,
-                    key_range(rows["key"].to_numpy(), self.buckets), self.buckets)
+            scatter(store, self.stage, "tokens", name, rows, key_range(keys, self.buckets), self.buckets)
             by = breakdown(table)
             st = PartStats(self.stage, self.task_id, 0, docs_in=rows.num_rows, docs_out=rows.num_rows,
                            bytes_in=text_bytes(table), in_by=by, out_by=by)
@@ -183,7 +188,9 @@ class BucketTask:
         store = Store(self.output)
         # One chunk: take() on a chunked list column is several times slower.
         rows = gather(store, self.stage, "tokens", self.bucket, SHARD_SCHEMA)
-        rows = rows.take(pc.sort_indices(rows, sort_keys=[("key", "ascending"), ("doc_id", "ascending")]))
+        order = pc.sort_indices(rows.select(["key", "doc_id"]), sort_keys=[("key", "ascending"), ("doc_id", "ascending")])
+        if not np.array_equal(order.to_numpy(), np.arange(rows.num_rows)):  # sorted when one producer wrote it all
+            rows = rows.take(order)
         cum = np.cumsum(rows["n_tokens"].to_numpy())
         shards = []
         start, k = 0, 0

@@ -208,6 +208,17 @@ def test_torch_iterable_dataset(manifest: str):
     assert batches[0].shape == (4, 128) and batches[0].dtype == torch.int64
 
 
+def test_tiktoken_batches_are_encode_ordinary_ids_with_eos():
+    tok = load_tokenizer(TokenizerSpec(tiktoken="cl100k_base"))
+    texts = ["plain text", "", "looks special: <|endoftext|> <|fim_prefix|>", "中文和 emoji 🎉",
+             "a lone surrogate \ud800 here", "  \n\n spaces  "]
+    values, offsets = tok.encode_batch(texts)
+    assert values.dtype == np.uint32 and offsets.tolist()[0] == 0 and len(offsets) == len(texts) + 1
+    for i, t in enumerate(texts):
+        assert values[offsets[i]:offsets[i + 1]].tolist() == tok.enc.encode_ordinary(t) + [tok.eos_id]
+    assert tok.encode_batch([])[0].size == 0
+
+
 def test_bad_tokenizer_spec_is_a_clear_error(tmp_path: Path):
     from cc_cleaner.pipeline.job import JobError
 

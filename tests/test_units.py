@@ -49,6 +49,15 @@ def test_shuffle_partitions_every_row_once_in_producer_order(store):
     assert gather(store, "st", "x", 2, t1.schema).schema == t1.schema  # empty partition, right schema
 
 
+def test_gather_reads_shuffle_files_of_a_stage_begun_by_a_parquet_writing_version(store):
+    folder = layout.shuffle_dir("st", "x", 0)
+    store.write_table(f"{folder}/p1.parquet", pa.table({"v": ["old p1"]}))  # a producer that finished before
+    store.write_table(f"{folder}/p3.parquet", pa.table({"v": ["old p3"]}))  # one that ran again since
+    scatter(store, "st", "x", "p3", pa.table({"v": ["new p3"]}), np.zeros(1, np.uint64), 1)
+    scatter(store, "st", "x", "p2", pa.table({"v": ["new p2"]}), np.zeros(1, np.uint64), 1)
+    assert gather(store, "st", "x", 0)["v"].to_pylist() == ["old p1", "new p2", "new p3"]
+
+
 def test_store_writes_atomically_lists_visible_files_and_cleans_temps(store):
     store.write_text("a/b/one.json", "{}")
     store.write_table("a/b/two.parquet", pa.table({"x": [1, 2]}))
