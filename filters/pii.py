@@ -117,6 +117,7 @@ class PiiConfig(StepConfig):
 
 def build_analyzer(entities: list[str]) -> Any:
     import phonenumbers
+    import phonenumbers.phonenumbermatcher as pm
     import spacy
     import tldextract
     from presidio_analyzer import (
@@ -182,11 +183,78 @@ def build_analyzer(entities: list[str]) -> Any:
             return i
 
     class Matcher(phonenumbers.PhoneNumberMatcher):
-        """phonenumbers' matcher, remembering whether a candidate parses as a valid number of
-        the region: the matcher of every region meets the same digit runs, and pages repeat
-        their numbers (on real pages about 4 in 5 of these parses repeat one made before)."""
+        """phonenumbers' matcher, its steps as the library takes them, with what does not depend
+        on the region worked out once: the matcher of every region searches the same text for the
+        same candidates and cuts the same inner groups from them (``searches``, ``plans``), and
+        pages repeat their numbers (on real pages about 4 in 5 parses repeat one made before:
+        ``valid`` remembers whether a string parses as a valid number of the region alone)."""
 
         valid: dict[tuple[str, str], bool] = {}
+        plans: dict[str, tuple[bool, bool, tuple[tuple[tuple[tuple[str, int], ...], ...], ...]]] = {}
+
+        def __init__(self, text: str, region: str, leniency: Any, searches: dict[int, Any]) -> None:
+            super().__init__(text, region, leniency=leniency)
+            self.searches = searches  # shared by the matchers of one text: start index -> candidate
+
+        def _candidate(self, index: int) -> tuple[int, str] | None:
+            if index not in self.searches:
+                m = pm._PATTERN.search(self.text, index)
+                self.searches[index] = None if m is None else (m.start(), self._trim_after_first_match(
+                    pm._SECOND_NUMBER_START_PATTERN, self.text[m.start():m.end()]))
+            return self.searches[index]
+
+        def _find(self, index: int) -> Any:
+            found = self._candidate(index)
+            while self._max_tries > 0 and found is not None:
+                start, candidate = found
+                if len(candidate) >= self._min_candidate_length:
+                    match = self._extract_match(candidate, start)
+                    if match is not None:
+                        return match
+                    self._max_tries -= 1
+                found = self._candidate(start + len(candidate))
+            return None
+
+        def _plan(self, candidate: str) -> tuple[bool, bool, tuple[tuple[tuple[tuple[str, int], ...], ...], ...]]:
+            """(a date, maybe a time stamp, per inner pattern the (group, offset) pairs each turn
+            of the library's loop parses): all of it depends on the candidate alone."""
+            plan = self.plans.get(candidate)
+            if plan is None:
+                if len(self.plans) > 100_000:
+                    self.plans.clear()
+                inner = []
+                for pattern in pm._INNER_MATCHES:
+                    turns: list[tuple[tuple[str, int], ...]] = []
+                    g = pattern.search(candidate)
+                    while g:
+                        turn = ((self._trim_after_first_match(pm._UNWANTED_END_CHAR_PATTERN, g.group(1)), g.start(1)),)
+                        if not turns:  # the first turn parses what comes before the group too
+                            turn = ((self._trim_after_first_match(pm._UNWANTED_END_CHAR_PATTERN,
+                                                                  candidate[:g.start()]), 0), *turn)
+                        turns.append(turn)
+                        g = pattern.search(candidate, g.start() + 1)
+                    inner.append(tuple(turns))
+                plan = self.plans[candidate] = (bool(pm._SLASH_SEPARATED_DATES.search(candidate)),
+                                                bool(pm._TIME_STAMPS.search(candidate)), tuple(inner))
+            return plan
+
+        def _extract_match(self, candidate: str, offset: int) -> Any:
+            date, stamp, inner = self._plan(candidate)
+            if date or (stamp and pm._TIME_STAMPS_SUFFIX.match(self.text, offset + len(candidate))):
+                return None
+            match = self._parse_and_verify(candidate, offset)
+            if match is not None:
+                return match
+            for turns in inner:
+                for turn in turns:
+                    if self._max_tries <= 0:
+                        break
+                    for group, at in turn:
+                        match = self._parse_and_verify(group, offset + at)
+                        if match is not None:
+                            return match
+                        self._max_tries -= 1
+            return None
 
         def _parse_and_verify(self, candidate: str, offset: int) -> Any:
             key = (candidate, self.preferred_region)
@@ -204,13 +272,14 @@ def build_analyzer(entities: list[str]) -> Any:
             return super()._parse_and_verify(candidate, offset) if self.valid[key] else None
 
     class Phones(PhoneRecognizer):
-        """presidio's phone recognizer with the remembering matcher (its explanation names the
-        region whose matcher found the number)."""
+        """presidio's phone recognizer with the matcher above (its explanation names the region
+        whose matcher found the number)."""
 
         def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
+            searches: dict[int, Any] = {}
             results = [self._get_recognizer_result(m, text, region, nlp_artifacts)
                        for region in self.supported_regions
-                       for m in Matcher(text, region, leniency=self.leniency)]
+                       for m in Matcher(text, region, self.leniency, searches)]
             return EntityRecognizer.remove_duplicates(results)
 
     nlp = BlankEnglish(models=[{"lang_code": "en", "model_name": "blank"}])

@@ -9,10 +9,21 @@ from collections import Counter
 import pyarrow as pa
 import pytest
 
-from cc_cleaner.filters.pii import ENTITIES, OURS, PREFILTER, candidates, cn_id_valid
+from cc_cleaner.filters.pii import (
+    ENTITIES,
+    OURS,
+    PHONE_CANDIDATE,
+    PHONE_REGIONS,
+    PHONE_WINDOW,
+    PREFILTER,
+    candidates,
+    cn_id_valid,
+    windows,
+)
 from cc_cleaner.pipeline.step import StepContext, get_step
 
-from conftest import shared_path
+from conftest import SHARED, shared_path
+from realtext import clean_pages
 
 SUPPORTED = set(ENTITIES.values())
 
@@ -222,3 +233,32 @@ def test_context_rules_on_known_look_alikes():
     assert res.kept["pii_count"].to_pylist() == [0] * len(texts)
     real = run(["Call 541-227-6258 or +49 30 25 81 72 65; server at 8.8.4.4 logged 203.0.113.9 and 81.2.69.160."])
     assert real.kept["text"][0].as_py() == ("Call <PHONE> or <PHONE>; server at <IP> logged 203.0.113.9 and <IP>.")
+
+
+@pytest.mark.slow
+def test_phone_matcher_finds_what_phonenumbers_finds():
+    """Our phone recognizer (phonenumbers' matcher with what does not depend on the region worked
+    out once per text) gives presidio's stock recognizer's hits, span for span, on the windows the
+    step analyses in real pages and the labelled PII set, and on the library's hard cases."""
+    from presidio_analyzer.predefined_recognizers import PhoneRecognizer
+
+    shared_path("html_extraction")
+    ours = next(r for r in pii_step().analyzer.registry.recognizers if type(r).__name__ == "Phones")
+    stock = PhoneRecognizer(supported_regions=PHONE_REGIONS)
+    texts = [t for _, t in clean_pages(SHARED)]
+    texts += [s["full_text"] for s in json.loads(gzip.decompress(
+        shared_path("pii", "presidio_research", "synth_dataset_v2.json.gz").read_bytes()))]
+    windowed = [t[a:b] for t in texts
+                for a, b in windows(t, [m.span() for m in PHONE_CANDIDATE.finditer(t)], PHONE_WINDOW, whole=False)]
+    windowed += ["Call 650-253-0000/0001 or +41 79 123 45 67 / 68", "2012-01-02 08:00:01", "2012-01-02 08 00",
+                 "x 1/12/2012 y", "pages 211-227 (2009)", "(650) 253-0000 ext. 123", "abc8005001234def",
+                 "+1 650 253 0000; 1-650-253-0000; 011 44 20 7946 0958; 0044 20 7946 0958", "$650-253-0000",
+                 "Tel. 020 7946 0958 und 030 12345678, 0049 30 12345678", "电话 010-12345678 手机 13800138000",
+                 "(020) 7946 0958) 4", "12345678901234567890123", "+86 (0)10 1234 5678", "03-1234-5678 / 090-1234-5678"]
+    hits = 0
+    for t in windowed:
+        got = [(r.entity_type, r.start, r.end, r.score) for r in ours.analyze(t, ["PHONE_NUMBER"])]
+        want = [(r.entity_type, r.start, r.end, r.score) for r in stock.analyze(t, ["PHONE_NUMBER"])]
+        assert sorted(got) == sorted(want), t
+        hits += len(got)
+    assert len(windowed) > 2000 and hits > 500, (len(windowed), hits)
