@@ -51,7 +51,8 @@ from cc_cleaner.pipeline.text import (
 SHIPPED_INDEX = Path(__file__).parent / "data" / "decontam_index.npz"
 FORMAT = 2
 SPAN_CHARS = 600  # of the matched text kept beside a rejected document
-_FILTER_BITS = 27  # at most 16 MB of bitmap per gram length: 2.5% of 13-grams pass it for 3.4 M hashes
+_FILTER_BITS = 27  # at most 16 MB of bitmap per gram length: 0.25% of 13-grams pass it for 3.4 M hashes
+_PROBE = np.uint64(0x9E3779B97F4A7C15)  # the bitmap's second bit of a gram: the top bits of hash x this
 
 
 class BenchmarkFile(BaseModel):
@@ -313,11 +314,14 @@ class ContaminationIndex:
         return maybe[hit], lo[hit]
 
     def _in_filter(self, h: np.ndarray, k: int) -> np.ndarray:
-        """Positions of the k-gram hashes whose top bits are set in the k-grams' bitmap: it rules
-        out almost every gram before a binary search."""
+        """Positions of the k-gram hashes whose two bits are set in the k-grams' bitmap (a Bloom
+        filter of two probes): it rules out almost every gram before a binary search."""
         offset, bits = self._filter_layout[k]
-        q = h >> np.uint64(64 - bits)
-        return np.flatnonzero((self._filter[offset:][q >> np.uint64(3)] >> (q & np.uint64(7)).astype(np.uint8)) & 1)
+        table = self._filter[offset:offset + (1 << (bits - 3))]
+        shift = np.uint64(64 - bits)
+        at = np.flatnonzero(_bit(table, h >> shift))
+        with np.errstate(over="ignore"):
+            return at[_bit(table, (h[at] * _PROBE) >> shift)]
 
     @cached_property
     def _gram_counts(self) -> np.ndarray:
@@ -342,13 +346,20 @@ class ContaminationIndex:
         bits = np.zeros(sum(1 << (b - 3) for _, b in layout.values()), dtype=np.uint8)
         lengths = self.unit_len[self.owners]
         for k, (offset, size) in layout.items():
-            q = self.hashes[lengths == k] >> np.uint64(64 - size)
-            np.bitwise_or.at(bits[offset:], q >> np.uint64(3), (1 << (q & np.uint64(7))).astype(np.uint8))
+            h = self.hashes[lengths == k]
+            with np.errstate(over="ignore"):
+                for q in (h >> np.uint64(64 - size), (h * _PROBE) >> np.uint64(64 - size)):
+                    np.bitwise_or.at(bits[offset:], q >> np.uint64(3), (1 << (q & np.uint64(7))).astype(np.uint8))
         return bits
 
     @cached_property
     def _lengths(self) -> list[int]:
         return self.gram_lengths
+
+
+def _bit(table: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Whether bit ``q`` of the bitmap ``table`` is set, for each q."""
+    return ((table[q >> np.uint64(3)] >> (q & np.uint64(7)).astype(np.uint8)) & 1).astype(bool)
 
 
 def _first_units(unit_item: np.ndarray, n_items: int) -> np.ndarray:
@@ -396,7 +407,7 @@ def load_index(c: DecontaminateConfig, resolve: Any) -> ContaminationIndex:
     return idx
 
 
-_MAPPED = 2  # layout of a mapped folder (2: a bitmap per gram length); a new one is a new folder
+_MAPPED = 3  # layout of a mapped folder (3: a two-probe bitmap per gram length); a new one is a new folder
 _ARRAYS = ("hashes", "owners", "unit_item", "unit_kind", "unit_grams", "unit_len", "item_names")
 
 
