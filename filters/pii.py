@@ -65,6 +65,20 @@ def candidates(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+# Per presidio entity: a pattern that every pattern of its recognizer contains, compiled with the
+# recognizer's own flags. A window it does not match holds no hit of that entity, so presidio is
+# not asked for it there (each recognizer costs about as much to ask as to run).
+GATES = {
+    "EMAIL_ADDRESS": r"@",
+    "IP_ADDRESS": r":|[0-9]\.[0-9]",  # IPv6 forms hold a colon, IPv4 a digit, dot, digit
+    "CREDIT_CARD": r"[13456]\d{3}[- ]?\d{3}",
+    "IBAN_CODE": r"[A-Z]{2}[0-9]{2}",
+    "US_SSN": r"[0-9]{3}[- .]?[0-9]{2}",
+    "CN_ID": r"\d{8}",
+    "SECRET": r"akia|asia|gh[pousr]_|xox[abprs]-|sk-|aiza|-----begin |api[_-]?key|secret|access[_-]?token|password|passwd",
+    "URL_CREDENTIALS": r"://[^\s/:@]+:[^\s/@]+@",
+}
+
 WINDOW = 64  # characters of context each side of a candidate that presidio analyses
 # Where a phone number can be (PREFILTER's digit runs, Unicode dashes too) and the window its
 # context words fit in.
@@ -313,6 +327,19 @@ def build_analyzer(entities: list[str]) -> Any:
                           context_aware_enhancer=Enhancer())
 
 
+def gates(analyzer: Any) -> dict[str, Any]:
+    """``GATES`` compiled with the flags of the analyzer's recognizer of each entity (the same
+    ``regex`` module and case folding), for the entities it has."""
+    import regex
+
+    out = {}
+    for rec in analyzer.registry.recognizers:
+        for e in rec.supported_entities:
+            if e in GATES and getattr(rec, "global_regex_flags", None) is not None:
+                out[e] = regex.compile(GATES[e], flags=rec.global_regex_flags)
+    return out
+
+
 @register
 class Pii(FilterStep):
     """Replaces PII spans; adds ``pii_count``; counts per entity type in the stats."""
@@ -333,6 +360,7 @@ class Pii(FilterStep):
         # run once per region, is most of presidio's time.
         self.phone = "PHONE_NUMBER" in self.presidio_entities
         self.other_entities = [e for e in self.presidio_entities if e != "PHONE_NUMBER"]
+        self.gates = gates(self.analyzer)
         seed = str(self.ctx.seed).encode()
         ops = {}
         for ours, theirs in ENTITIES.items():
@@ -383,7 +411,11 @@ class Pii(FilterStep):
         if not entities:
             return found
         for a, b in spans:
-            for r in self.analyzer.analyze(text[a:b], language="en", entities=entities,
+            window = text[a:b]
+            wanted = [e for e in entities if e not in self.gates or self.gates[e].search(window)]
+            if not wanted:
+                continue
+            for r in self.analyzer.analyze(window, language="en", entities=wanted,
                                            score_threshold=self.config.min_score):
                 r.start, r.end = r.start + a, r.end + a
                 found.append(r)

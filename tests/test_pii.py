@@ -11,6 +11,7 @@ import pytest
 
 from cc_cleaner.filters.pii import (
     ENTITIES,
+    GATES,
     OURS,
     PHONE_CANDIDATE,
     PHONE_REGIONS,
@@ -262,3 +263,44 @@ def test_phone_matcher_finds_what_phonenumbers_finds():
         assert sorted(got) == sorted(want), t
         hits += len(got)
     assert len(windowed) > 2000 and hits > 500, (len(windowed), hits)
+
+
+GATE_CASES = ["ſecret = abcdefghijklmnop", "PassWord: abcdefghijklmnopq", "-----BEGIN RSA PRIVATE KEY-----",
+              "asiaABCDEFGHIJKLMNOP", "ghp_" + "a" * 36, "xoxb-1234567890-abc", "sk-" + "A" * 40, "AIza" + "b" * 35,
+              "４１１１ １１１１ １１１１ １１１１", "4111-1111-1111-1111", "::", "::ffff:10.1.2.3", "fe80::1%eth0",
+              "2001:db8::ff00:42:8329", "1.2.3.4/24", "DE89 3704 0044 0532 0130 00", "123-45-6789", "078051120",
+              "123 45 6789", "12345-6789", "11010519491231002X", "https://user:pa55@example.com/x", "a.b-c@d-e.fg"]
+
+
+def test_pii_gates_hold_wherever_their_recognizer_matches():
+    """Every match of every pattern of a gated recognizer contains a match of its gate (so a
+    window the gate rejects holds no hit): on real pages, the labelled set and odd forms."""
+    import regex
+
+    texts = [t for _, t in clean_pages(SHARED, extracted=False)]
+    texts += [s["full_text"] for s in json.loads(gzip.decompress(
+        shared_path("pii", "presidio_research", "synth_dataset_v2.json.gz").read_bytes()))]
+    texts += GATE_CASES
+    step = pii_step()
+    assert set(step.gates) == set(GATES)
+    matched = Counter()
+    for rec in step.analyzer.registry.recognizers:
+        gate = step.gates.get(rec.supported_entities[0])
+        for p in getattr(rec, "patterns", []) if gate else []:
+            pattern = regex.compile(p.regex, flags=rec.global_regex_flags)
+            for t in texts:
+                for m in pattern.finditer(t):
+                    assert gate.search(m.group()), (p.name, m.group())
+                    matched[rec.supported_entities[0]] += 1
+    assert all(matched[e] for e in GATES), matched
+
+
+def test_pii_gates_change_no_hit():
+    texts = [s["full_text"] for s in json.loads(gzip.decompress(
+        shared_path("pii", "presidio_research", "synth_dataset_v2.json.gz").read_bytes()))][:600] + GATE_CASES
+    for cfg in ({}, {"prefilter": False}):
+        gated, plain = pii_step(**cfg), pii_step(**cfg)
+        plain.gates = {}
+        for t in texts:
+            assert ([(r.entity_type, r.start, r.end, r.score) for r in gated.find(t)] ==
+                    [(r.entity_type, r.start, r.end, r.score) for r in plain.find(t)]), t
