@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from cc_cleaner.pipeline.job import Job
 
 _DIGITS = re.compile(r"\d")
-_SPACE = re.compile(r"\s+")
+_LINE_SPACE = re.compile(r"[^\S\n]+")  # white space but the newline
 _WORD = re.compile(r"\w")
 
 
@@ -92,15 +92,13 @@ class DedupStringsSpec(BaseModel):
         return self
 
 
-def line_key(line: str) -> str:
-    return _SPACE.sub(" ", _DIGITS.sub("0", line.lower())).strip()
-
-
 def line_hashes(text: str, min_chars: int) -> list[int | None]:
-    """Hash of each line of ``text`` (None for lines too short to judge)."""
+    """Hash of each line of ``text`` (None for lines too short to judge) once lower-cased, its
+    digits made 0 and its white-space runs one space, stripped. Done on the whole text at once
+    (a newline is no digit, no white space within a line, and ends lower-casing's context)."""
     out: list[int | None] = []
-    for line in text.split("\n"):
-        k = line_key(line)
+    for line in _LINE_SPACE.sub(" ", _DIGITS.sub("0", text.lower())).split("\n"):
+        k = line.strip()
         out.append(xxhash.xxh3_64_intdigest(k.encode("utf-8", "surrogatepass")) if len(k) >= min_chars else None)
     return out
 

@@ -14,13 +14,15 @@ import pytest
 import xxhash
 
 from cc_cleaner.dedup.minhash import Permutations, jaccard, shingle_hashes, signature
+from cc_cleaner.dedup.strings import line_hashes
 from cc_cleaner.pipeline.engines import get_engine
 from cc_cleaner.pipeline.job import parse_job
 from cc_cleaner.pipeline.runner import run_job
 from cc_cleaner.pipeline.text import token_hashes, words
 
-from conftest import shared_path
+from conftest import SHARED, shared_path
 from helpers import tree_digest
+from realtext import clean_pages
 
 pytestmark = pytest.mark.slow
 
@@ -205,6 +207,22 @@ def test_short_documents_and_same_outputs_for_any_worker_count(tmp_path: Path):
     out2 = run_stage(tmp_path, docs, stage, name="one-worker", workers=1)
     digest = {k.split("/", 1)[1]: v for k, v in tree_digest(out).items()}
     assert digest and digest == {k.split("/", 1)[1]: v for k, v in tree_digest(out2).items()}
+
+
+def test_line_hashes_are_those_of_each_line_alone():
+    """``line_hashes`` normalizes the whole text at once: the same hashes as each line lower-cased,
+    digits to 0, white-space runs to a space and stripped on its own."""
+    import re
+
+    def one_line(line: str) -> int | None:
+        k = re.sub(r"\s+", " ", re.sub(r"\d", "0", line.lower())).strip()
+        return xxhash.xxh3_64_intdigest(k.encode("utf-8", "surrogatepass")) if len(k) >= 8 else None
+
+    texts = [t for _, t in clean_pages(SHARED, extracted=False)]
+    texts += ["ΟΔΟΣ\nΑΛΛΟΣ ΤΟΠΟΣ Σ\nΣΑ ok", "İstanbul İİ\r\nx\u2028y \x0b z\n\n\t \u00a0\u3000 Ｑ１２３",
+              "line one 123\r\rline two\x1c\x1d\x1e end\x85more", "\ud800 lone \udfff surrogates ok ok"]
+    for t in texts:
+        assert line_hashes(t, 8) == [one_line(x) for x in t.split("\n")], t[:200]
 
 
 def test_line_and_substring_dedup(tmp_path: Path):
