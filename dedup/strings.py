@@ -107,6 +107,8 @@ def winnow(hashes: np.ndarray, window: int) -> np.ndarray:
     """Positions of the winnowing fingerprints (rightmost minimum of each window), unique, sorted."""
     if len(hashes) == 0:
         return np.empty(0, dtype=np.int64)
+    if window == 1:  # every position is its own window's minimum
+        return np.arange(len(hashes))
     if len(hashes) <= window:
         return np.array([len(hashes) - 1 - int(np.argmin(hashes[::-1]))])
     views = np.lib.stride_tricks.sliding_window_view(hashes, window)
@@ -192,7 +194,7 @@ class StringsTask(PhaseTask):
     # -- substrings -------------------------------------------------------------------------
     def _fingerprints(self, store: Store) -> dict[str, int]:
         sub = self.spec.substrings
-        fps, docs, pos, pri = [], [], [], []
+        fps, ids, docs, pos, pri = [], [], [], [], []
         n = 0
         for _, t in self._sources(store, self.spec.lines is not None):
             for doc_id, text in zip(t["id"].to_pylist(), t["text"].to_pylist(), strict=True):
@@ -204,11 +206,13 @@ class StringsTask(PhaseTask):
                 sel = winnow(kh, sub.window)
                 fps.append(kh[sel])
                 pos.append(sel)
-                docs.append(np.full(len(sel), doc_id, dtype=object))
+                docs.append(np.full(len(sel), len(ids), dtype=np.int32))  # the id's index: Arrow repeats it
+                ids.append(doc_id)
                 pri.append(np.full(len(sel), xxhash.xxh3_64_intdigest(f"{self.seed}:{doc_id}".encode()), np.uint64))
         if fps:
             fp = np.concatenate(fps)
-            table = pa.table({"fp": fp, "doc_id": np.concatenate(docs), "pos": np.concatenate(pos),
+            doc_ids = pa.array(ids, pa.string()).take(pa.array(np.concatenate(docs)))
+            table = pa.table({"fp": fp, "doc_id": doc_ids, "pos": np.concatenate(pos),
                               "pri": np.concatenate(pri), "home": np.full(len(fp), self.index, np.int32)})
             scatter(store, self.stage, "fingerprints", f"{self.index:05d}", table, fp, self.spec.partitions)
         return {"docs_in": n} if self.spec.lines is None else {}
