@@ -157,6 +157,19 @@ def _classes() -> tuple[np.ndarray, np.ndarray]:
     return word, single
 
 
+@lru_cache(maxsize=1)
+def _class_bits() -> np.ndarray:
+    """Code point -> 1 if a word character, + 2 if a one-character-token script (``_classes``)."""
+    word, single = _classes()
+    return word.astype(np.uint8) | (single.astype(np.uint8) << 1)
+
+
+@lru_cache(maxsize=1)
+def _fold_class_bits() -> np.ndarray:
+    """``_class_bits`` of each code point's folded form (``_fold_table``)."""
+    return _class_bits()[_fold_table()]
+
+
 def single_char_script(cp: np.ndarray) -> np.ndarray:
     """For code points: True for Han, Kana and Thai, whose every character is a token."""
     return _classes()[1][cp]
@@ -217,14 +230,15 @@ def token_spans(text: str, fold: bool = False) -> tuple[np.ndarray, np.ndarray, 
     if not text:
         return empty, empty, np.empty(0, dtype=np.uint64)
     if fold:
-        cp = _fold_table()[code_points(text)]
+        raw = code_points(text)
+        cp = _fold_table()[raw]
     else:
         low = text.lower()
         if len(low) != len(text):  # a few characters change length when lower-cased (e.g. U+0130)
             low = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
         cp = code_points(low)
-    word_tab, single_tab = _classes()
-    starts, ends = _token_bounds(word_tab[cp], single_tab[cp])
+    bits = (_fold_class_bits()[raw] if fold else _class_bits()[cp])  # one lookup for both classes
+    starts, ends = _token_bounds((bits & 1).view(bool), (bits >> 1).view(bool))
     if fold:
         c0 = cp[starts]
         keep = (ends - starts > 1) | (c0 < 0x61) | (c0 > 0x7A)
