@@ -194,8 +194,12 @@ def span_hashes(cp: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndar
     n = len(cp)
     pw, inv = _powers(n + 1)
     with np.errstate(over="ignore"):
-        g = np.concatenate(([np.uint64(0)], np.cumsum((cp.astype(np.uint64) + np.uint64(1)) * inv[:n],
-                                                      dtype=np.uint64)))
+        x = cp.astype(np.uint64)  # in place from here: each full-length temporary costs a pass
+        x += np.uint64(1)
+        x *= inv[:n]
+        g = np.empty(n + 1, dtype=np.uint64)
+        g[0] = 0
+        np.cumsum(x, dtype=np.uint64, out=g[1:])
         return (g[ends] - g[starts]) * pw[ends - 1] + (ends - starts).astype(np.uint64)
 
 
