@@ -52,7 +52,7 @@ SHIPPED_INDEX = Path(__file__).parent / "data" / "decontam_index.npz"
 FORMAT = 2
 SPAN_CHARS = 600  # of the matched text kept beside a rejected document
 _FILTER_BITS = 27  # at most 16 MB of bitmap per gram length: 0.25% of 13-grams pass it for 3.4 M hashes
-_PROBE = np.uint64(0x9E3779B97F4A7C15)  # the bitmap's second bit of a gram: the top bits of hash x this
+_PROBE = np.uint64(0x9E3779B97F4A7C15)  # the second probe: the top bits of the hash times this
 
 
 class BenchmarkFile(BaseModel):
@@ -318,10 +318,8 @@ class ContaminationIndex:
         filter of two probes): it rules out almost every gram before a binary search."""
         offset, bits = self._filter_layout[k]
         table = self._filter[offset:offset + (1 << (bits - 3))]
-        shift = np.uint64(64 - bits)
-        at = np.flatnonzero(_bit(table, h >> shift))
-        with np.errstate(over="ignore"):
-            return at[_bit(table, (h[at] * _PROBE) >> shift)]
+        at = np.flatnonzero(_bit(table, _probe(h, bits, 0)))
+        return at[_bit(table, _probe(h[at], bits, 1))]
 
     @cached_property
     def _gram_counts(self) -> np.ndarray:
@@ -347,14 +345,19 @@ class ContaminationIndex:
         lengths = self.unit_len[self.owners]
         for k, (offset, size) in layout.items():
             h = self.hashes[lengths == k]
-            with np.errstate(over="ignore"):
-                for q in (h >> np.uint64(64 - size), (h * _PROBE) >> np.uint64(64 - size)):
-                    np.bitwise_or.at(bits[offset:], q >> np.uint64(3), (1 << (q & np.uint64(7))).astype(np.uint8))
+            for q in (_probe(h, size, 0), _probe(h, size, 1)):
+                np.bitwise_or.at(bits[offset:], q >> np.uint64(3), (1 << (q & np.uint64(7))).astype(np.uint8))
         return bits
 
     @cached_property
     def _lengths(self) -> list[int]:
         return self.gram_lengths
+
+
+def _probe(h: np.ndarray, bits: int, which: int) -> np.ndarray:
+    """The bitmap bit (of ``bits``) that probe 0 or 1 of the Bloom filter gives each gram hash."""
+    with np.errstate(over="ignore"):
+        return (h * _PROBE if which else h) >> np.uint64(64 - bits)
 
 
 def _bit(table: np.ndarray, q: np.ndarray) -> np.ndarray:

@@ -129,6 +129,11 @@ class PiiConfig(StepConfig):
     context_checks: bool = True
 
 
+# A phone candidate's plan: (a date, maybe a time stamp, per inner pattern the turns of the
+# matcher's loop, each the (group, offset) pairs it parses).
+Plan = tuple[bool, bool, tuple[tuple[tuple[tuple[str, int], ...], ...], ...]]
+
+
 def build_analyzer(entities: list[str]) -> Any:
     import phonenumbers
     import phonenumbers.phonenumbermatcher as pm
@@ -204,7 +209,7 @@ def build_analyzer(entities: list[str]) -> Any:
         ``valid`` remembers whether a string parses as a valid number of the region alone)."""
 
         valid: dict[tuple[str, str], bool] = {}
-        plans: dict[str, tuple[bool, bool, tuple[tuple[tuple[tuple[str, int], ...], ...], ...]]] = {}
+        plans: dict[str, Plan] = {}
 
         def __init__(self, text: str, region: str, leniency: Any, searches: dict[int, Any]) -> None:
             super().__init__(text, region, leniency=leniency)
@@ -229,7 +234,7 @@ def build_analyzer(entities: list[str]) -> Any:
                 found = self._candidate(start + len(candidate))
             return None
 
-        def _plan(self, candidate: str) -> tuple[bool, bool, tuple[tuple[tuple[tuple[str, int], ...], ...], ...]]:
+        def _plan(self, candidate: str) -> Plan:
             """(a date, maybe a time stamp, per inner pattern the (group, offset) pairs each turn
             of the library's loop parses): all of it depends on the candidate alone."""
             plan = self.plans.get(candidate)

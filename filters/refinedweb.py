@@ -12,6 +12,7 @@ characters, so their "single word" is a line of at most 2 characters and "short"
 from __future__ import annotations
 
 import re
+from functools import cache
 
 import numpy as np
 import pyarrow as pa
@@ -78,9 +79,7 @@ class RefinedWeb(RuleFilter):
                           reasons, counters)
 
 
-_CASE: dict[int, tuple[bool, bool]] = {}
-
-
+@cache
 def _case_flags(cp: int) -> tuple[bool, bool]:
     """(a cased letter, an upper-case one) for a code point."""
     ch = chr(cp)
@@ -93,8 +92,7 @@ def line_counts(text: str) -> list[tuple[str, int, int, int]]:
     for the whole text at once with numpy (tokens never cross a line, nor does stripping cut one)."""
     cp, starts, _ = word_bounds(text)
     uniq, inv = np.unique(cp, return_inverse=True)
-    flags = np.array([_CASE.get(c) or _CASE.setdefault(c, _case_flags(c)) for c in uniq.tolist()],
-                     dtype=bool).reshape(-1, 2)
+    flags = np.array([_case_flags(c) for c in uniq.tolist()], dtype=bool).reshape(-1, 2)
     cased = np.concatenate(([0], np.cumsum(flags[inv, 0], dtype=np.int64)))
     upper = np.concatenate(([0], np.cumsum(flags[inv, 1], dtype=np.int64)))
     out, pos, bounds = [], 0, []
