@@ -49,6 +49,15 @@ def test_shuffle_partitions_every_row_once_in_producer_order(store):
     assert gather(store, "st", "x", 2, t1.schema).schema == t1.schema  # empty partition, right schema
 
 
+def test_arrow_shuffle_files_keep_nulls_types_and_empty_tables(store):
+    t = pa.table({"a": pa.nulls(3), "b": pa.array([None, "x", "ünï"]),
+                  "c": pa.array([[1], None, []], pa.list_(pa.field("element", pa.uint32()))),
+                  "d": pa.array(["a", "b", "a"]).dictionary_encode(), "k": pa.array([0, 1, 2], pa.uint64())})
+    for rel, table in (("x/full.arrow", t), ("x/empty.arrow", t.slice(0, 0))):
+        store.write_arrow(rel, table)
+        assert store.read_arrow(rel).equals(table)
+
+
 def test_gather_reads_shuffle_files_of_a_stage_begun_by_a_parquet_writing_version(store):
     folder = layout.shuffle_dir("st", "x", 0)
     store.write_table(f"{folder}/p1.parquet", pa.table({"v": ["old p1"]}))  # a producer that finished before
