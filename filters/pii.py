@@ -12,9 +12,10 @@ skips the analyzer for documents with no candidate at all.
 
 from __future__ import annotations
 
-import bisect
+import functools
 import hashlib
 import re
+import sys
 from typing import Any, Literal
 
 import numpy as np
@@ -39,7 +40,8 @@ PREFILTER = re.compile(
 # The same candidates, found faster: Python's re scans a pattern of many alternatives position by
 # position, so each kind gets a pattern that starts with what is rare (an @, a digit, a colon),
 # and the secret keywords a substring test first.
-_FAST = [re.compile(p) for p in (r"@", r"\d[\d\s().\-]{5,}\d", r"BEGIN [A-Z ]*PRIVATE KEY")]
+_FAST = [re.compile(p) for p in (r"@", r"BEGIN [A-Z ]*PRIVATE KEY")]
+_RUN = re.compile(r"\d[\d\s().\-]{5,}\d")
 _KEY_PREFIX = re.compile(r"AKIA|ASIA|gh[pousr]_|xox[abprs]-|sk-|AIza")
 # Substrings one of which every key prefix holds: plain substring tests decide most pages.
 _KEY_GATE = ("AKIA", "ASIA", "xox", "sk-", "AIza", "ghp_", "gho_", "ghu_", "ghs_", "ghr_")
@@ -50,19 +52,73 @@ _KEYWORD = re.compile(r"(?i:api[_-]?key|secret|token|passw)")
 _KEYWORD_GATE = ("api_key", "api-key", "apikey", "secret", "token", "passw")
 
 
-def candidates(text: str) -> list[tuple[int, int]]:
-    """Where PREFILTER matches (the same texts have one), as spans sorted by start."""
+def candidates(text: str, runs: list[tuple[int, int]] | None = None, keys: bool | None = None,
+               keywords: bool | None = None, iban: bool | None = None) -> list[tuple[int, int]]:
+    """Where PREFILTER matches (the same texts have one), as spans sorted by start. A caller that
+    has them passes the text's digit runs (``_RUN``'s matches) and whether it may hold a key
+    prefix, a keyword or an IBAN (``screen``); the rest is found here."""
     spans = [m.span() for r in _FAST for m in r.finditer(text)]
-    if any(k in text for k in _KEY_GATE):
+    spans += runs if runs is not None else [m.span() for m in _RUN.finditer(text)]
+    if keys if keys is not None else any(k in text for k in _KEY_GATE):
         spans += [m.span() for m in _KEY_PREFIX.finditer(text)]
-    spans += [(m.start() - 2, m.end()) for m in _IBAN.finditer(text)]
+    if iban is not False:
+        spans += [(m.start() - 2, m.end()) for m in _IBAN.finditer(text)]
     spans += [(m.start() - 1, m.start() + 1) for m in _IPV6.finditer(text) if m.start() and text[m.start() - 1] in _HEX]
-    # What (?i) takes for a letter of the keywords (for ASCII text, plain lower case).
-    low = text.lower() if text.isascii() else text.casefold().replace("ı", "i")
-    if any(w in low for w in _KEYWORD_GATE):
+    if keywords is None:
+        # What (?i) takes for a letter of the keywords (for ASCII text, plain lower case; İ
+        # casefolds to i and a combining dot).
+        low = text.lower() if text.isascii() else text.casefold().replace("ı", "i").replace("i\u0307", "i")
+        keywords = any(w in low for w in _KEYWORD_GATE)
+    if keywords:
         spans += [m.span() for m in _KEYWORD.finditer(text)]
     spans.sort()
     return spans
+
+
+# The characters other than a letter's two ASCII cases that Python's re (?i) takes for it.
+FOLDS = {"i": "\u0130\u0131", "k": "\u212a", "s": "\u017f"}
+
+
+def _chars(test: Any) -> str:
+    """An RE2 class body of every code point (surrogates aside) that ``test`` accepts."""
+    out, start = [], None
+    for c in range(sys.maxunicode + 2):
+        ok = c <= sys.maxunicode and not 0xD800 <= c <= 0xDFFF and test(chr(c))
+        if ok and start is None:
+            start = c
+        elif not ok and start is not None:
+            out.append(f"\\x{{{start:X}}}" + (f"-\\x{{{c - 1:X}}}" if c - 1 > start else ""))
+            start = None
+    return "".join(out)
+
+
+@functools.cache
+def screens() -> dict[str, str]:
+    """RE2 patterns (Arrow's regex engine, a whole column at a time) that match a text wherever
+    ``candidates`` finds something of their kind in it: "any" (PREFILTER), "keys" (a key
+    prefix's substring), "keywords", "iban" and "dash" (a Unicode dash, where PHONE_CANDIDATE
+    and ``_RUN`` can differ). Python's \\d and \\s are spelled out as its re reads them (str
+    methods), the keywords' letters as (?i) reads them; the IBAN's word boundary is left out
+    (RE2's is ASCII), so "iban" and "any" may match where Python's patterns do not."""
+    d, s = _chars(str.isdecimal), _chars(str.isspace)
+
+    def ci(word: str) -> str:
+        return "".join(f"[{c}{c.upper()}{FOLDS.get(c, '')}]" for c in word)
+
+    keywords = "|".join((ci("api") + "[_\\-]?" + ci("key"), ci("secret"), ci("token"), ci("passw")))
+    keys = "AKIA|ASIA|xox|sk-|AIza|gh[pousr]_"
+    iban = f"[A-Z]{{2}}[{d}]{{2}}[A-Z0-9]{{4}}"
+    run = f"[{d}][{d}{s}().\\-]{{5,}}[{d}]"
+    hexes = "[0-9a-fA-F]{1,4}:[0-9a-fA-F]{0,4}:"
+    return {"any": "|".join(("@", run, hexes, keys, "BEGIN [A-Z ]*PRIVATE KEY", keywords, iban)),
+            "keys": keys, "keywords": keywords, "iban": iban, "dash": "[\\x{2010}-\\x{2015}]"}
+
+
+def screen(texts: pa.ChunkedArray | pa.Array) -> dict[str, list[bool]]:
+    """Per text, whether each of ``screens``' patterns matches it."""
+    import pyarrow.compute as pc
+
+    return {k: pc.match_substring_regex(texts, p).fill_null(False).to_pylist() for k, p in screens().items()}
 
 
 # Per presidio entity: a pattern that every pattern of its recognizer contains, compiled with the
@@ -185,31 +241,31 @@ def build_analyzer(entities: list[str]) -> Any:
             return cn_id_valid(pattern_text)
 
     class Enhancer(LemmaContextAwareEnhancer):
-        """presidio's enhancer, finding a hit's token by bisection: its own loop walks the tokens
-        (one Python object each) for every hit, the most of its time on long texts."""
+        """presidio's enhancer raises a hit's score where a lemma before it holds a context word
+        of its recognizer. The blank pipeline has no component to set lemmas, so every lemma is
+        empty and holds no word: unless a context word is empty or the caller passes context,
+        the hits are returned as they are, and the window is never tokenized for them."""
 
-        @staticmethod
-        def _find_index_of_match_token(word: str, start: int, tokens: Any, tokens_indices: list[int]) -> int:
-            from spacy.attrs import IDX, LENGTH
-
-            ends = tokens.user_data.get("cc_ends")
-            if ends is None:
-                a = tokens.to_array([IDX, LENGTH])
-                ends = tokens.user_data["cc_ends"] = (a[:, 0] + a[:, 1]).tolist() if len(a) else []
-            i = bisect.bisect_right(ends, start)  # the first token that ends after ``start``
-            if i == len(ends):
-                raise ValueError(f"Did not find word {word!r} in the list of tokens although it is expected to be found")
-            return i
+        def enhance_using_context(self, text: str, raw_results: list[Any], nlp_artifacts: Any,
+                                  recognizers: list[Any], context: list[str] | None = None) -> list[Any]:
+            if context or nlp.nlp["en"].pipe_names or not all(w for r in recognizers for w in r.context or ()):
+                return super().enhance_using_context(text, raw_results, nlp_artifacts, recognizers, context)
+            return raw_results
 
     class Matcher(phonenumbers.PhoneNumberMatcher):
         """phonenumbers' matcher, its steps as the library takes them, with what does not depend
         on the region worked out once: the matcher of every region searches the same text for the
         same candidates and cuts the same inner groups from them (``searches``, ``plans``), and
         pages repeat their numbers (on real pages about 4 in 5 parses repeat one made before:
-        ``valid`` remembers whether a string parses as a valid number of the region alone)."""
+        ``valid`` remembers whether a string parses as a valid number of the region alone, and
+        ``futile`` which candidates hold no such string at all). Of the strings never parsed
+        before, about 3 in 5 are too short to be valid (``too_short``) and are not parsed."""
 
         valid: dict[tuple[str, str], bool] = {}
         plans: dict[str, Plan] = {}
+        # (candidate, region) -> the tries it costs, where none of its pieces is valid alone
+        futile: dict[tuple[str, str], int] = {}
+        near = False  # whether a piece of the candidate being matched was valid alone
 
         def __init__(self, text: str, region: str, leniency: Any, searches: dict[int, Any]) -> None:
             super().__init__(text, region, leniency=leniency)
@@ -261,6 +317,12 @@ def build_analyzer(entities: list[str]) -> Any:
             date, stamp, inner = self._plan(candidate)
             if date or (stamp and pm._TIME_STAMPS_SUFFIX.match(self.text, offset + len(candidate))):
                 return None
+            key = (candidate, self.preferred_region)
+            tries = self.futile.get(key)
+            if tries is not None:  # nothing in it is a valid number of the region, wherever it is
+                self._max_tries -= tries
+                return None
+            before, self.near = self._max_tries, False
             match = self._parse_and_verify(candidate, offset)
             if match is not None:
                 return match
@@ -273,6 +335,10 @@ def build_analyzer(entities: list[str]) -> Any:
                         if match is not None:
                             return match
                         self._max_tries -= 1
+            if not self.near and self._max_tries > 0:  # every piece was tried, none valid alone
+                if len(self.futile) > 100_000:
+                    self.futile.clear()
+                self.futile[key] = before - self._max_tries
             return None
 
         def _parse_and_verify(self, candidate: str, offset: int) -> Any:
@@ -280,15 +346,21 @@ def build_analyzer(entities: list[str]) -> Any:
             if key not in self.valid:
                 if len(self.valid) > 100_000:  # about 15 MB
                     self.valid.clear()
-                # The candidate alone: the same brackets, parse and validity checks, none of
-                # the checks of the characters either side of it.
-                text, self.text = self.text, candidate
-                try:
-                    self.valid[key] = super()._parse_and_verify(candidate, 0) is not None
-                finally:
-                    self.text = text
+                if self.leniency != pm.Leniency.POSSIBLE and too_short(candidate, self.preferred_region):
+                    self.valid[key] = False
+                else:
+                    # The candidate alone: the same brackets, parse and validity checks, none
+                    # of the checks of the characters either side of it.
+                    text, self.text = self.text, candidate
+                    try:
+                        self.valid[key] = super()._parse_and_verify(candidate, 0) is not None
+                    finally:
+                        self.text = text
             # Invalid alone is invalid anywhere; a valid one still has its neighbours checked.
-            return super()._parse_and_verify(candidate, offset) if self.valid[key] else None
+            if not self.valid[key]:
+                return None
+            self.near = True
+            return super()._parse_and_verify(candidate, offset)
 
     class Phones(PhoneRecognizer):
         """presidio's phone recognizer with the matcher above (its explanation names the region
@@ -330,6 +402,46 @@ def build_analyzer(entities: list[str]) -> Any:
         registry.add_recognizer(make[e]())
     return AnalyzerEngine(nlp_engine=nlp, registry=registry, supported_languages=["en"],
                           context_aware_enhancer=Enhancer())
+
+
+@functools.cache
+def shortest_number(region: str) -> tuple[int, Any] | None:
+    """The fewest digits a valid number of ``region``'s country code has, and the region's
+    international prefix; None where a number can have more digits than were dialled (a national
+    prefix rule that writes digits of its own) or has no length limit."""
+    from phonenumbers.phonemetadata import PhoneMetadata
+    from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
+
+    md = PhoneMetadata.metadata_for_region(region)
+    if md is None or md.international_prefix is None or re.sub(r"\\\d", "", md.national_prefix_transform_rule or ""):
+        return None
+    lengths = [PhoneMetadata.metadata_for_region(r).general_desc.possible_length
+               for r in COUNTRY_CODE_TO_REGION_CODE.get(md.country_code, ())]
+    if not lengths or not all(lengths):
+        return None
+    return min(min(x) for x in lengths), re.compile(md.international_prefix)
+
+
+def too_short(candidate: str, region: str) -> bool:
+    """Whether ``candidate``, dialled without a + or ``region``'s international prefix, has fewer
+    digits than any valid number of the region's country code. phonenumbers' parse only drops
+    digits (prefixes, an extension) unless letters spell them or a ``;phone-context=`` adds them,
+    so such a candidate never parses to a valid number: on real pages about 3 in 5 of the
+    matcher's parses are of such candidates."""
+    digits = _dialled(candidate)
+    bound = shortest_number(region)
+    return digits is not None and bound is not None and len(digits) < bound[0] and not bound[1].match(digits)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _dialled(candidate: str) -> str | None:
+    """The digits phonenumbers reads in ``candidate`` (its own notion of a digit); None where
+    letters, a plus sign or a ``;`` can make the number longer than they are."""
+    import phonenumbers
+
+    if any(c.isalpha() or c in "+\uff0b;" for c in candidate):
+        return None
+    return phonenumbers.normalize_digits_only(candidate)
 
 
 def gates(analyzer: Any) -> dict[str, Any]:
@@ -394,17 +506,23 @@ class Pii(FilterStep):
     def find(self, text: str) -> list[Any]:
         return self._analyze(text) or []
 
-    def _analyze(self, text: str) -> list[Any] | None:
-        """Presidio's hits in ``text``; None when the prefilter finds no candidate."""
+    def _analyze(self, text: str, screened: dict[str, bool] | None = None) -> list[Any] | None:
+        """Presidio's hits in ``text``; None when the prefilter finds no candidate. ``screened``:
+        what ``screen`` found in the text, where the caller has it."""
         if not self.config.prefilter:
             found = self._run(text, [(0, len(text))], self.presidio_entities)
         else:
-            cands = candidates(text)
+            screened = screened or {}
+            if screened.get("any") is False:
+                return None
+            runs = [m.span() for m in _RUN.finditer(text)]
+            cands = candidates(text, runs, screened.get("keys"), screened.get("keywords"), screened.get("iban"))
             if not cands:
                 return None
             found = self._run(text, windows(text, cands, WINDOW), self.other_entities)
             if self.phone:
-                phones = [m.span() for m in PHONE_CANDIDATE.finditer(text)]
+                # (without a Unicode dash in the text, the phone candidates are the digit runs)
+                phones = runs if screened.get("dash") is False else [m.span() for m in PHONE_CANDIDATE.finditer(text)]
                 # (never the whole text: the matcher's time grows with the text it scans, per region)
                 found += self._run(text, windows(text, phones, PHONE_WINDOW, whole=False), ["PHONE_NUMBER"])
         if not self.config.context_checks:
@@ -430,8 +548,10 @@ class Pii(FilterStep):
         texts, counts, reasons = [], [], []
         counters: dict[str, int] = {}
         analyzed = 0
-        for text in table["text"].to_pylist():
-            results = self._analyze(text)
+        column = table["text"]
+        screened = screen(column) if self.config.prefilter else {}
+        for i, text in enumerate(column.to_pylist()):
+            results = self._analyze(text, {k: v[i] for k, v in screened.items()})
             analyzed += results is not None
             if results:
                 out = self.anonymizer.anonymize(text=text, analyzer_results=results, operators=self.operators)

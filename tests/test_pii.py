@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 from collections import Counter
@@ -11,6 +12,7 @@ import pytest
 
 from cc_cleaner.filters.pii import (
     ENTITIES,
+    FOLDS,
     GATES,
     OURS,
     PHONE_CANDIDATE,
@@ -20,6 +22,8 @@ from cc_cleaner.filters.pii import (
     Pii,
     candidates,
     cn_id_valid,
+    screen,
+    too_short,
     windows,
 )
 from cc_cleaner.pipeline.step import StepContext, get_step
@@ -150,19 +154,73 @@ def test_prefilter_skips_only_documents_without_candidates():
 
 def test_fast_candidates_are_the_prefilter_matches():
     """``candidates`` (one pattern per kind) finds a text's candidates iff PREFILTER does, and
-    covers every PREFILTER match, on real pages and on the labelled PII set."""
+    covers every PREFILTER match, on real pages and on the labelled PII set; ``screen`` (RE2, a
+    column at a time) matches wherever they find something of its kind, and the candidates found
+    with its answers are the ones found without them."""
+    import re
+
+    from cc_cleaner.filters import pii
+
     root = shared_path("html_extraction", "article_extraction_benchmark")
     texts = [v["articleBody"] for v in json.loads((root / "ground-truth.json").read_text()).values()]
+    texts += [t for _, t in clean_pages(SHARED)]
     texts += [s["full_text"] for s in json.loads(gzip.decompress(
         shared_path("pii", "presidio_research", "synth_dataset_v2.json.gz").read_bytes()))]
     texts += ["fe80::1 and 2001:db8::ff00:42:8329", "zz:ab:cd: x", "IBAN DE89370400440532013000", "Api-Key: x",
-              "ſecret", "paſſword", "Apı_key", "no candidates here", "ab:cd"]
-    assert sum(bool(PREFILTER.search(t)) for t in texts) > 400
-    for t in texts:
+              "ſecret", "paſſword", "Apı_key", "APİKEY", "TO\u212aEN", "no candidates here", "ab:cd",
+              "\u0661\u0662\u0663\u0664\u0665\u0666\u0667", "１２３\u3000４５６７", "12\x1c34\x8556 78",
+              "12\u2011345\u20136789", "xoxa", "ghr_", "DE٨٩ABCD", "é12\u00a0345 678", "1 2 3 4 5 6 7"]
+    assert sum(bool(PREFILTER.search(t)) for t in texts) > 1000
+    flags = screen(pa.array(texts, pa.string()))
+    dashes = re.compile("[\u2010-\u2015]")
+    for i, t in enumerate(texts):
         spans = candidates(t)
         assert bool(spans) == bool(PREFILTER.search(t)), t
         for m in PREFILTER.finditer(t):
             assert any(a <= m.start() < b or m.start() <= a < m.end() for a, b in spans), (t, m)
+        f = {k: v[i] for k, v in flags.items()}
+        assert f["any"] or not spans, t
+        assert f["keys"] == any(k in t for k in pii._KEY_GATE), t
+        assert f["keywords"] == bool(pii._KEYWORD.search(t)), t
+        assert f["iban"] or not pii._IBAN.search(t), t
+        assert f["dash"] == bool(dashes.search(t)), t
+        runs = [m.span() for m in pii._RUN.finditer(t)]
+        assert candidates(t, runs, f["keys"], f["keywords"], f["iban"]) == spans, t
+        if not f["dash"]:
+            assert [m.span() for m in PHONE_CANDIDATE.finditer(t)] == runs, t
+    assert sum(flags["any"]) < 0.9 * len(texts)  # the screen does pass over texts
+
+
+def test_folds_are_what_ignorecase_takes():
+    """FOLDS holds every non-ASCII character Python's re (?i) takes for an ASCII letter."""
+    import re
+    import sys
+
+    for c in map(chr, range(128, sys.maxunicode + 1)):
+        if re.match("(?i)[a-z]", c):
+            assert {x for x in "abcdefghijklmnopqrstuvwxyz" if re.match("(?i)" + x, c)} == \
+                {x for x, folds in FOLDS.items() if c in folds}, hex(ord(c))
+
+
+def test_context_enhancer_changes_nothing():
+    """Our enhancer returns presidio's hits as the stock one scores them: with no lemmas in the
+    blank pipeline, no context word is ever found before a hit."""
+    from presidio_analyzer import AnalyzerEngine
+    from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
+
+    ours = pii_step().analyzer
+    stock = AnalyzerEngine(nlp_engine=ours.nlp_engine, registry=ours.registry, supported_languages=["en"],
+                           context_aware_enhancer=LemmaContextAwareEnhancer())
+    texts = [s["full_text"] for s in json.loads(gzip.decompress(
+        shared_path("pii", "presidio_research", "synth_dataset_v2.json.gz").read_bytes()))]
+    texts += ["my phone number is 212-555-0123", "SSN: 078-05-1120", "social security 078 05 1120"]
+    hits = 0
+    for t in texts:
+        got = [(r.entity_type, r.start, r.end, r.score) for r in ours.analyze(t, language="en", score_threshold=0.0)]
+        assert got == [(r.entity_type, r.start, r.end, r.score)
+                       for r in stock.analyze(t, language="en", score_threshold=0.0)], t
+        hits += len(got)
+    assert len(texts) > 1000 and hits > 200, (len(texts), hits)
 
 
 def _planted_values() -> list[tuple[str, str]]:
@@ -264,6 +322,34 @@ def test_phone_matcher_finds_what_phonenumbers_finds():
         assert sorted(got) == sorted(want), t
         hits += len(got)
     assert len(windowed) > 2000 and hits > 500, (len(windowed), hits)
+
+
+def test_too_short_candidates_are_never_valid():
+    """A candidate the phone matcher skips as too short for a region never parses to a valid
+    number of it: every digit run of real pages, each of its pieces and prefixes, and forms that
+    add or change digits (a +, an international prefix, letters, a phone context, other digits)."""
+    import phonenumbers
+
+    shared_path("html_extraction")
+    strings = set()
+    for _, t in clean_pages(SHARED):
+        for m in PHONE_CANDIDATE.finditer(t):
+            c = m.group()
+            strings.add(c)
+            strings.update(c[:i] for i in range(1, len(c)))
+            strings.update(c.split())
+    strings |= {"00 44 20 7946", "0044 1234", "011 44 1234", "011 1234", "+44 1234", "+1 555", "＋86 1234",
+                "1-800-FLOWERS", "1234;phone-context=+44", "tel:1234", "０１２３ ４５６", "٠١٢٣٤٥٦",
+                "183 1 2345", "12593 1234", "0000 1234", "00030 1234", "003768 01234", "1 23", "12"}
+    regions = (*PHONE_REGIONS, "AR", "BR", "MX", "NU", "SH", "RU", "IT", "NZ")
+    skipped = 0
+    for c in sorted(strings):
+        for r in regions:
+            if too_short(c, r):
+                skipped += 1
+                with contextlib.suppress(phonenumbers.NumberParseException):
+                    assert not phonenumbers.is_valid_number(phonenumbers.parse(c, r)), (c, r)
+    assert len(strings) > 25_000 and skipped > 250_000, (len(strings), skipped)
 
 
 GATE_CASES = ["ſecret = abcdefghijklmnop", "PassWord: abcdefghijklmnopq", "-----BEGIN RSA PRIVATE KEY-----",
