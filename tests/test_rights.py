@@ -61,6 +61,17 @@ def test_every_signal_form_is_read():
         < restrictiveness("CC-BY-NC-4.0") < restrictiveness("CC-BY-ND-4.0")
 
 
+@pytest.mark.parametrize(("footer", "notice"), [
+    ("&copy; 2019 Example Ltd. All rights reserved.", "© 2019 Example Ltd. All rights reserved."),
+    ("© Example Ltd. All Rights Reserved.", "All Rights Reserved"),  # no year: the reservation alone
+    ("ALL RIGHTS RESERVED", "ALL RIGHTS RESERVED"),
+    ("Copyright Example Ltd.", None), ("Human rights reserved for all", None), ("版权所有 © 示例", "版权所有"),
+])
+def test_copyright_notice_forms(footer, notice):
+    assert page_signals(f"<html><body><p>Text.</p><footer>{footer}</footer></body></html>", None).copyright_notice \
+        == notice
+
+
 def test_malformed_values_are_ignored_and_counted():
     html = """<meta name="tdm-reservation" content="yes please"><meta name="tdm-policy" content="not a url">
     <meta name="robots" content="noai;; <script>"><script type="application/ld+json">{"license": </script>"""
@@ -159,6 +170,34 @@ def test_signals_in_real_pages_and_warc_headers(tmp_path):
     rights = next(s for s in st["steps"] if s["name"] == "rights")
     assert rights["docs_in"] >= 30 and rights["counters"]["rights:unknown"] == 0
     assert sum(v for k, v in rights["counters"].items() if k.startswith("license:")) == rights["docs_in"]
+
+
+def test_needle_positions_are_each_variants_own():
+    """One scan per anchor finds what a search for each variant finds (up to the limit of each,
+    overlaps included), on real pages and on crowded, overlapping and truncated forms."""
+    from cc_cleaner.filters import rights_signals as rs
+
+    def per_variant(html: str, needles: tuple, limit: int) -> list[int]:
+        out = []
+        for v in (v for _, variants in needles for v in variants):
+            i, n = html.find(v), 0
+            while i >= 0 and n < limit:
+                out.append(i)
+                i, n = html.find(v, i + 1), n + 1
+        return sorted(out)
+
+    root = shared_path("html_extraction")
+    pages = [gzip.decompress(p.read_bytes()).decode("utf-8", "replace") for p in sorted(root.rglob("*.html.gz"))]
+    pages += ["licenselicense License LICENSELICENSE icense", "ights reservedights Reserved eserved reserved",
+              "CreativeCommons.org creativeCommons.orgcreativecommons.org Commons.org ommons.org",
+              "ld+JSON LD+JSON d+JSON +JSON", "©©&copy;&copy; Copyright COPYRIGHT 版权所有著作権" * 20, "", "ommons.or"]
+    found = 0
+    for html in pages:
+        for needles, limit in ((rs._LICENSE, 50), (rs._CREATIVE_COMMONS, 50), (rs._NOTICE_START, 3), (rs._RESERVED, 3), (rs._JSON_LD, 1)):
+            got = rs._positions(html, needles, limit)
+            assert got == per_variant(html, needles, limit), (needles, html[:200])
+            found += len(got)
+    assert found > 5_000, found
 
 
 def test_headers_reach_the_step_through_a_warc(tmp_path):
