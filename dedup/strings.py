@@ -44,7 +44,6 @@ if TYPE_CHECKING:
     from cc_cleaner.pipeline.job import Job
 
 _DIGITS = re.compile(r"\d")
-_LINE_SPACE = re.compile(r"[^\S\n]+")  # white space but the newline
 _WORD = re.compile(r"\w")
 
 
@@ -94,11 +93,12 @@ class DedupStringsSpec(BaseModel):
 
 def line_hashes(text: str, min_chars: int) -> list[int | None]:
     """Hash of each line of ``text`` (None for lines too short to judge) once lower-cased, its
-    digits made 0 and its white-space runs one space, stripped. Done on the whole text at once
-    (a newline is no digit, no white space within a line, and ends lower-casing's context)."""
+    digits made 0 and its white-space runs one space, stripped. Lower-casing and digits are done
+    on the whole text at once (a newline is no digit and ends lower-casing's context); a line's
+    white space by ``str.split``, the same characters as ``\\s``, 1.8x faster than a regex."""
     out: list[int | None] = []
-    for line in _LINE_SPACE.sub(" ", _DIGITS.sub("0", text.lower())).split("\n"):
-        k = line.strip()
+    for line in _DIGITS.sub("0", text.lower()).split("\n"):
+        k = " ".join(line.split())
         out.append(xxhash.xxh3_64_intdigest(k.encode("utf-8", "surrogatepass")) if len(k) >= min_chars else None)
     return out
 
