@@ -23,6 +23,7 @@ from cc_cleaner.pipeline.text import (
     script_language,
     token_spans,
     tokens,
+    word_bounds,
     word_spans,
     words,
 )
@@ -195,6 +196,8 @@ def test_word_spans_are_the_tokens_of_tokens():
         for t, h in zip(toks, hashes.tolist(), strict=True):
             assert by_token.setdefault(t, h) == h
         assert len(set(by_token.values())) == len(by_token)
+        _, starts, ends = word_bounds(text)  # (as gopher_quality and fineweb read words(text))
+        assert [text[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)] == words(text), text[:80]
 
 
 def test_script_language_counts_scripts_as_the_regexes_do():
