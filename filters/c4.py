@@ -92,7 +92,6 @@ def clean_lines(text: str, c: C4Config, counters: dict[str, int]) -> tuple[str, 
 
 
 def _line_problem(line: str, c: C4Config) -> str | None:
-    low = line.lower()
     if c.remove_lines_without_terminal_punct and (not line or line[-1] not in TERMINAL_PUNCT or line.endswith("...")):
         return "no_terminal_punct"
     if c.min_words_per_line is not None and not has_words(line, c.min_words_per_line):
@@ -100,6 +99,7 @@ def _line_problem(line: str, c: C4Config) -> str | None:
     if c.max_word_length is not None and len(line) > c.max_word_length and \
             any(len(w) > c.max_word_length for w in line.split()):
         return "word_too_long"
+    low = line.lower()  # (only for lines that pass the checks above: most that fail, fail there)
     if c.remove_javascript_lines and "javascript" in low:
         return "javascript"
     if c.remove_policy_lines and any(p in low for p in c.policy_substrings):
