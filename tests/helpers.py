@@ -14,8 +14,9 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 
-def write_warc(path: Path, pages: list[tuple[str, bytes, str]]) -> None:
-    """Write (url, html bytes, content-type) pages as a gzipped WARC with stable record ids."""
+def write_warc(path: Path, pages: list[tuple[str, bytes, str]], extra: dict[str, str] | None = None) -> None:
+    """Write (url, html bytes, content-type) pages as a gzipped WARC with stable record ids (and
+    ``extra`` WARC headers on every record, e.g. Common Crawl's WARC-Identified-Payload-Type)."""
     with open(path, "wb") as f:
         w = WARCWriter(f, gzip=True)
         for i, (url, body, ctype) in enumerate(pages):
@@ -23,7 +24,7 @@ def write_warc(path: Path, pages: list[tuple[str, bytes, str]]) -> None:
             rid = uuid.uuid5(uuid.NAMESPACE_URL, f"{path.name}:{i}:{url}")
             rec = w.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=http,
                                        warc_headers_dict={"WARC-Record-ID": f"<urn:uuid:{rid}>",
-                                                          "WARC-Date": "2024-01-01T00:00:00Z"})
+                                                          "WARC-Date": "2024-01-01T00:00:00Z", **(extra or {})})
             w.write_record(rec)
 
 

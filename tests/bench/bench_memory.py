@@ -27,7 +27,7 @@ STEPS = ["extract", {"language": {"keep": ["en", "zh", "de", "fr", "es", "ru", "
          {"gopher_quality": {}}, {"c4": {}}, {"fineweb": {}}]
 
 
-def one_run(warc: str, out: str, part_bytes: int) -> None:
+def one_run(warc: str, out: str, part_bytes: int, backend: str = "trafilatura") -> None:
     import time
 
     import pyarrow as pa
@@ -36,7 +36,8 @@ def one_run(warc: str, out: str, part_bytes: int) -> None:
     from cc_cleaner.pipeline.job import Job
 
     job = Job.from_dict({"name": "m", "output": out, "input": {"format": "warc", "paths": [warc]},
-                         "stages": [{"name": "x", "part_bytes": part_bytes, "steps": STEPS}]})
+                         "stages": [{"name": "x", "part_bytes": part_bytes,
+                                     "steps": [{"extract": {"backend": backend}}, *STEPS[1:]]}]})
     t0 = time.perf_counter()
     job.run(workers=1)
     secs = time.perf_counter() - t0
@@ -50,7 +51,7 @@ def one_run(warc: str, out: str, part_bytes: int) -> None:
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--one":
-        one_run(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+        one_run(sys.argv[2], sys.argv[3], int(sys.argv[4]), *sys.argv[5:6])
         return
     from conftest import SHARED
     from helpers import write_warc
