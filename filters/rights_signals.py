@@ -231,15 +231,16 @@ def html_signals(html: str | None, sig: Signals) -> None:
     sig.declared += [(sid, evidence) for evidence, url in declared if (sid := spdx(url))]
     cc = _positions(html, _CREATIVE_COMMONS, 50)
     sig.mentioned = {s for i in cc if (m := _CC.match(html, i)) and (s := spdx(m.group(0)))}
-    sig.copyright_notice = _notice(html, _NOTICE_START) or _notice(html, _RESERVED)
+    sig.copyright_notice = _notice(html, _NOTICE_START, "c") or _notice(html, _RESERVED, "all r")
 
 
-def _notice(html: str, needles: tuple[tuple[str, tuple[str, ...]], ...]) -> str | None:
-    """The first copyright notice that starts at one of ``needles`` (the notice regex only where
-    one can start: backing up to the C of copyright, or to the "all r" before "ights reserved")."""
+def _notice(html: str, needles: tuple[tuple[str, tuple[str, ...]], ...], lead: str) -> str | None:
+    """The first copyright notice that starts at one of ``needles``, or ``lead`` (any case) before
+    it: the notice regex only where one can start (the C of copyright, the "all r" before "ights
+    reserved")."""
     for at in _positions(html, needles, 3):
-        start = at - 5 if at >= 5 and html[at - 5:at].lower() == "all r" else at - 1 if html[at - 1:at] in "cC" else at
-        notice = _NOTICE.match(html, max(0, start))
+        start = at - len(lead) if at >= len(lead) and html[at - len(lead):at].lower() == lead else at
+        notice = _NOTICE.match(html, start)
         if notice:
             return " ".join(unescape(notice.group(0)).split())[:120]
     return None
