@@ -122,6 +122,25 @@ def test_c4_removes_lines_and_drops_documents():
     assert run("c4", [GOOD_ZH])[0] == [None]
 
 
+def test_c4_sentence_ends_are_the_regex_matches():
+    """``sentence_ends`` counts what c4's regex matches: on real pages (as extracted and as c4
+    leaves them) and on runs, closers, CJK stops, odd white space and ends of text."""
+    import re
+
+    from cc_cleaner.filters.c4 import C4Config, clean_lines, sentence_ends
+
+    from realtext import clean_pages
+
+    regex = re.compile(r"[.!?]+[\"'”’)]*(?:\s|$)|[。！？]+[”’」』）]*")
+    texts = [t for _, t in clean_pages(shared_path())]
+    texts += [clean_lines(t, C4Config(), {})[0] for t in texts]
+    texts += ["", ".", "a.", "a.!?x b. c", "x?!\n", "。！”a.”) b", "end.”", "a.’ b?」c", "... ", ". . .", "a.\u3000b",
+              "!”。", "。.", "a。 b. ", "a.\x1cb", "a.\x85b", "a.)’\"", "a.)x", "？？？", "。」。", "\ud800. x"]
+    assert sum(len(regex.findall(t)) for t in texts) > 10_000
+    for t in texts:
+        assert sentence_ends(t) == len(regex.findall(t)), t[:200]
+
+
 def test_fineweb_decisions():
     listy = "\n".join(f"Link {i}" for i in range(40))
     no_punct = "\n".join(["this line has many words but never ends with any punctuation mark at all"] * 1
