@@ -86,6 +86,41 @@ def tld_encoding(url: str | None) -> str:
     return _TLD.get(host.rsplit(".", 1)[-1], "cp1252")
 
 
+def utf8_payload(payload: bytes, content_type: str | None = None) -> bytes | None:
+    """``payload`` itself where ``decode_payload`` would return its strict UTF-8 decoding (no
+    byte-order mark, no other charset declared before UTF-8, valid UTF-8), else None. Such a page
+    goes to Arrow's UTF-8 column as it is, instead of being decoded to ``str`` and encoded back
+    (about 1.1 s for the 221 MB of 1,676 real pages)."""
+    if bom_encoding(payload) is not None:
+        return None
+    declared = declared_charsets(payload, content_type)
+    if declared and declared[0] != "utf-8":
+        return None
+    return payload if is_utf8(payload) else None
+
+
+def is_utf8(data: bytes) -> bool:
+    """Whether ``data`` decodes as strict UTF-8 (Arrow's validator: the same rules as Python's
+    decoder, no surrogates, overlong forms or code points past U+10FFFF)."""
+    if data.isascii():
+        return True
+    import pyarrow as pa
+
+    try:
+        pa.array([data], pa.string())
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
+def utf8_chars(data: bytes) -> int:
+    """The characters of valid UTF-8 ``data``: its bytes that do not continue a character."""
+    return len(data) - len(data.translate(None, _LEADING))
+
+
+_LEADING = bytes(range(0x80)) + bytes(range(0xC0, 0x100))  # every byte but a continuation byte
+
+
 def decode_payload(payload: bytes, content_type: str | None = None, url: str | None = None) -> tuple[str, str]:
     """Return (text, charset). Raises UndecodableError when nothing decodes it as text."""
     bom = bom_encoding(payload)

@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from cc_cleaner.pipeline import layout
+from cc_cleaner.pipeline.decode import utf8_chars
 from cc_cleaner.pipeline.documents import make_doc_id
 from cc_cleaner.pipeline.engines import Resources
 from cc_cleaner.pipeline.readers import (
@@ -157,7 +158,9 @@ def iter_inputs(task: MapTask) -> Iterator[Any]:
 
 
 def record_bytes(record: dict[str, Any]) -> int:
-    return sum(len(v) for v in record.values() if isinstance(v, str | bytes))
+    """A row's size for the part budget: the characters of its text fields (a reader hands a
+    UTF-8 page over as bytes, counted as the characters they hold)."""
+    return sum(len(v) if isinstance(v, str) else utf8_chars(v) for v in record.values() if isinstance(v, str | bytes))
 
 
 def row_bytes(table: pa.Table) -> np.ndarray:

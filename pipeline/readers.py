@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
-from cc_cleaner.pipeline.decode import UndecodableError, decode_payload, looks_binary
+from cc_cleaner.pipeline.decode import UndecodableError, decode_payload, looks_binary, utf8_payload
 from cc_cleaner.pipeline.documents import make_doc_id
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -278,10 +278,13 @@ class WarcReader:
             return ReadError(self.path, "binary_payload", "payload has NUL bytes", offset,
                              record_id=rid, url=url)
         ctype = rec.http_headers.get_header("Content-Type") if rec.http_headers else None
-        try:
-            html, _ = decode_payload(payload, ctype, url)
-        except UndecodableError as e:
-            return ReadError(self.path, "undecodable", str(e), offset, record_id=rid, url=url)
+        # A UTF-8 page stays bytes (what its decoding would encode back to) until it is a column.
+        html: str | bytes | None = utf8_payload(payload, ctype)
+        if html is None:
+            try:
+                html, _ = decode_payload(payload, ctype, url)
+            except UndecodableError as e:
+                return ReadError(self.path, "undecodable", str(e), offset, record_id=rid, url=url)
         return self._row(rid or self._position(offset), url, html=html,
                          fetch_date=h.get_header("WARC-Date"), headers=kept_headers(rec.http_headers))
 

@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 import zstandard
 
-from cc_cleaner.pipeline.decode import UndecodableError, decode_payload
+from cc_cleaner.pipeline.decode import UndecodableError, decode_payload, is_utf8, utf8_chars, utf8_payload
 from cc_cleaner.pipeline.readers import InputConfig, ReadError, Skip, read_file, read_urls
 
 from conftest import shared_path
@@ -159,6 +159,38 @@ def test_decode_declared_meta_and_guess():
     assert decode_payload(b"caf\xc3\xa9", "text/html; charset=bogus-charset")[0] == "café"
     with pytest.raises(UndecodableError):
         decode_payload(bytes(range(128, 256)) * 3 + b"\x00" * 50, None)
+
+
+def test_utf8_pages_pass_as_the_bytes_their_decoding_encodes_to():
+    """``utf8_payload`` gives a page's own bytes exactly where ``decode_payload`` decodes it as
+    UTF-8 (the reader then hands the bytes to Arrow): on every real page, with and without the
+    HTTP charsets that send it elsewhere, and on bytes that strict UTF-8 rejects."""
+    import random
+
+    pages = [gzip.decompress(p.read_bytes()) for p in sorted(shared_path("html_extraction").rglob("*.html.gz"))]
+    pages += [codecs.BOM_UTF8 + b"bom", b"caf\xc3\xa9", b"\xed\xa0\x80 surrogate", b"\xc0\xaf overlong",
+              b"\xf4\x90\x80\x80 past U+10FFFF", b"\xe6\x97 cut", b"plain", b"", "绿茶".encode("gbk")]
+    rng = random.Random(7)
+    pages += [bytes(rng.randrange(256) for _ in range(rng.randrange(1, 12))) for _ in range(3000)]
+    passed = 0
+    for page in pages:
+        for ctype in (None, "text/html; charset=utf-8", "text/html; charset=windows-1252", "text/html; charset=gbk"):
+            raw = utf8_payload(page, ctype)
+            try:
+                text, cs = decode_payload(page, ctype)
+            except UndecodableError:
+                text, cs = None, None
+            if raw is not None:
+                assert raw is page and cs == "utf-8" and text == page.decode("utf-8")
+                assert utf8_chars(raw) == len(text)
+                passed += 1
+        try:
+            page.decode("utf-8")
+            strict = True
+        except UnicodeDecodeError:
+            strict = False
+        assert is_utf8(page) == strict, page[:80]
+    assert passed > 3000, passed
 
 
 def test_chinese_pages_decode_like_their_cleaned_text():
