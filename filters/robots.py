@@ -23,6 +23,7 @@ the verdicts for its own URLs. Used on its own (``get_step``), the step loads th
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter, OrderedDict
 from typing import Any, ClassVar, Literal
@@ -84,7 +85,11 @@ def normalize_robots(body: str) -> str:
     return "\n".join(out)
 
 
+@functools.lru_cache(maxsize=1024)
 def parse_robots(body: str) -> Protego:
+    """The parsed rules of a robots.txt body. Hosts of one platform serve the same file, so a
+    parse is shared by equal bodies (a parsed file's answers depend on its text alone: protego
+    keeps only a memo of the rule set each agent matches)."""
     return Protego.parse(normalize_robots(body.lstrip("\ufeff")))
 
 

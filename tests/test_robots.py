@@ -58,6 +58,28 @@ def test_real_robots_files_parse_and_decide():
     assert 0 < verdicts["*"] < verdicts["CCBot"] < n // 10 and blocked_all >= 1
 
 
+def test_a_shared_parse_answers_as_a_fresh_one():
+    """Equal robots.txt bodies share one parse (hosts of a platform serve the same file); after it
+    has answered for other hosts and agents, it answers every URL as a fresh parse does."""
+    from protego import Protego
+
+    path = shared_path("robots_txt", "protego_real_robots", "robots_txt_files.tar.gz")
+    with tarfile.open(path) as tar:
+        bodies = [tar.extractfile(m).read().decode("utf-8", "replace") for m in tar if m.isfile()][:400]
+    agents = ("*", "GPTBot", "CCBot", "Googlebot", "SomeBot")
+    paths = ("/", "/search?q=x", "/wp-admin/", "/private/a.html", "/a/b/c", "/robots.txt", "/%7Euser/", "/ÄÖ")
+    for body in bodies:
+        shared = parse_robots(body)
+        for agent in agents:  # a first host asks
+            shared.can_fetch("https://one.example/", agent)
+        assert parse_robots(body) is shared
+        fresh = Protego.parse(normalize_robots(body.lstrip("\ufeff")))
+        for agent in agents:
+            for q in paths:
+                url = f"https://two.example{q}"
+                assert shared.can_fetch(url, agent) == fresh.can_fetch(url, agent), (body[:200], url, agent)
+
+
 def test_normalize_keeps_groups_open_and_cuts_agent_tokens():
     body = "User-agent: FooBot\nUnknown: x\nUser-agent: *\nDisallow: /\n"
     assert normalize_robots(body) == "user-agent: FooBot\nuser-agent: *\ndisallow: /"
