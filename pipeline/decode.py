@@ -86,15 +86,18 @@ def tld_encoding(url: str | None) -> str:
     return _TLD.get(host.rsplit(".", 1)[-1], "cp1252")
 
 
+def strict_charsets(payload: bytes, content_type: str | None) -> list[str]:
+    """The charsets ``decode_payload`` tries first, strictly and in this order (after a
+    byte-order mark): the declared ones, then UTF-8."""
+    return list(dict.fromkeys([*declared_charsets(payload, content_type), "utf-8"]))
+
+
 def utf8_payload(payload: bytes, content_type: str | None = None) -> bytes | None:
     """``payload`` itself where ``decode_payload`` would return its strict UTF-8 decoding (no
-    byte-order mark, no other charset declared before UTF-8, valid UTF-8), else None. Such a page
-    goes to Arrow's UTF-8 column as it is, instead of being decoded to ``str`` and encoded back
-    (about 1.1 s for the 221 MB of 1,676 real pages)."""
-    if bom_encoding(payload) is not None:
-        return None
-    declared = declared_charsets(payload, content_type)
-    if declared and declared[0] != "utf-8":
+    byte-order mark, UTF-8 the first charset tried, valid UTF-8), else None. Such a page goes to
+    Arrow's UTF-8 column as it is, never held as a ``str`` (a worker's parts of 2,000 real pages
+    peaked at 1,017 MB instead of 1,297; the time saved is within noise)."""
+    if bom_encoding(payload) is not None or strict_charsets(payload, content_type)[0] != "utf-8":
         return None
     return payload if is_utf8(payload) else None
 
@@ -126,11 +129,8 @@ def decode_payload(payload: bytes, content_type: str | None = None, url: str | N
     bom = bom_encoding(payload)
     if bom:
         return payload[bom[1]:].decode(bom[0], "replace"), bom[0]
-    tried = []
-    for cs in [*declared_charsets(payload, content_type), "utf-8"]:
-        if cs in tried:
-            continue
-        tried.append(cs)
+    tried = strict_charsets(payload, content_type)
+    for cs in tried:
         try:
             return payload.decode(cs), cs
         except UnicodeDecodeError:
