@@ -7,9 +7,10 @@ giving every host of those pages one of the real robots.txt files of ../shared/d
 Job: extract (+ robots, language and 4 rule filters) -> dedup_docs -> dedup_strings -> clean
 (PII + decontamination, shipped index) -> tokenize, local engine, one worker started before the
 clock. Prints pages/s of the job and of the bare extractor on the same pages (ratio: goal >= 0.75
-for trafilatura, >= 0.5 for resiliparse), the wall seconds per stage from ``stats`` and how much of
-the job's wall time the stats account for. ``--rounds N`` alternates N bare runs with N job runs
-and divides the summed times, so that a machine whose speed drifts weighs on both alike.
+for trafilatura, >= 0.5 for resiliparse), the wall seconds per stage from ``stats``, the best
+ratio the extract stage's steps alone would allow, and how much of the job's wall time the stats
+account for. ``--rounds N`` alternates N bare runs with N job runs and divides the summed times,
+so that a machine whose speed drifts weighs on both alike.
 """
 
 from __future__ import annotations
@@ -109,6 +110,10 @@ def main() -> None:
                       f"docs {s['docs_in']} -> {s['docs_out']}  ({phases})")
                 if s.get("steps"):
                     print("      steps: " + ", ".join(f"{x['name']} {x['seconds']:.1f}" for x in s["steps"]))
+            first = rep["stages"][0]
+            print(f"  the extract stage's steps alone (extraction with the rights scan, robots, language and the"
+                  f" filters) take {first['seconds']:.1f} s: with reading, writing and every later stage free,"
+                  f" the ratio could be at most {bare_s / max(first['seconds'], 1e-9):.2f}")
             print(f"  stats account for {sum(walls.values()):.1f} s of the last run's {secs:.1f} s "
                   f"({sum(walls.values()) / secs:.1%}); problems: {rep['problems'] or 'none'}")
 
