@@ -21,7 +21,7 @@ from typing import Any, Literal
 import numpy as np
 import pyarrow as pa
 
-from cc_cleaner.filters.pii_context import plausible
+from cc_cleaner.filters.pii_context import UNSPACED, plausible
 from cc_cleaner.pipeline.step import Evaluation, FilterStep, Histogram, StepConfig, register
 
 ENTITIES = {  # our name -> presidio entity type
@@ -134,6 +134,18 @@ GATES = {
     "SECRET": r"akia|asia|gh[pousr]_|xox[abprs]-|sk-|aiza|-----begin |api[_-]?key|secret|access[_-]?token|password|passwd",
     "URL_CREDENTIALS": r"://[^\s/:@]+:[^\s/@]+@",
 }
+
+# A character of an unspaced script that touches an ASCII letter or digit (or the + of a number).
+_TOUCHING = re.compile(f"[{UNSPACED}](?=[A-Za-z0-9+])|(?<=[A-Za-z0-9])[{UNSPACED}]")
+
+
+def spaced(text: str) -> str:
+    """``text`` with each character of an unspaced script that touches an ASCII letter or digit
+    replaced by a NUL: the same length, so spans carry over. presidio's patterns need a word
+    boundary there, which Chinese or Japanese text does not have (邮箱是zhangsan@example.com谢谢).
+    Not a space: phonenumbers would read two numbers around it as one (站50站1961-2012年)."""
+    return text if text.isascii() else _TOUCHING.sub("\x00", text)
+
 
 WINDOW = 64  # characters of context each side of a candidate that presidio analyses
 # Where a phone number can be (PREFILTER's digit runs, Unicode dashes too) and the window its
@@ -550,7 +562,7 @@ class Pii(FilterStep):
             wanted = [e for e in entities if e not in self.gates or self.gates[e].search(window)]
             if not wanted:
                 continue
-            for r in self.analyzer.analyze(window, language="en", entities=wanted,
+            for r in self.analyzer.analyze(spaced(window), language="en", entities=wanted,
                                            score_threshold=self.config.min_score):
                 r.start, r.end = r.start + a, r.end + a
                 found.append(r)

@@ -15,6 +15,18 @@ import re
 
 # A span glued to these on its left is part of an identifier, a path or a URL.
 _GLUE_LEFT = set("/#=_?&%@~;")
+# Scripts written without spaces between words (Han, kana, Thai, Lao, Khmer, Myanmar) or with
+# particles joined to the word before (Hangul): a number or an address in such text touches its
+# letters (手机号是13812345678。, 010-1234-5678로), and that joins no word.
+UNSPACED = ("\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u2e80-\u2fdf\u3040-\u30ff\u3100-\u312f"
+            "\u31a0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\ua960-\ua97f\uac00-\ud7af\uf900-\ufaff"
+            "\U00020000-\U0003134f")
+_UNSPACED = re.compile(f"[{UNSPACED}]")
+
+
+def _word(c: str) -> bool:
+    """Whether ``c`` continues a word: a letter or digit of a script that spaces its words."""
+    return c.isalnum() and not _UNSPACED.match(c)
 _DATE = re.compile(
     r"(?<!\d)(?:(?P<d1>\d{1,2})[./-](?P<m1>\d{1,2})[./-](?P<y1>(?:19|20)\d{2})"  # 29.11.2022, 28-04-2021
     r"|(?P<y2>(?:19|20)\d{2})[./-](?P<m2>\d{1,2})[./-](?P<d2>\d{1,2}))(?!\d)")  # 2022-11-29
@@ -23,6 +35,10 @@ _YEAR_RUN = re.compile(r"^(?:(?:19|20)\d{2}[\s,;/-]*){3,}$")  # 1945 1960 1980 2
 _REF_BEFORE = re.compile(
     r"(?i)(?:\b(?:doi|issn|e-?issn|isbn|pmid|pmcid|arxiv|pp?|pages?|vol|volume|no|nr|art|ref|id|#)\s*[.:#]?\s*"
     r"|\b10\.\d{4,9}/\S*|\b\d{1,4}\s*(?:\(\d{1,3}\))?\s*:\s*|\b(?:19|20)\d{2};\s*)$")  # 9: 2579, 2015;0961
+# Chinese labels of identifiers (serial, version, order, waybill, staff, student, model, batch,
+# document, patent and certificate numbers, codes): what follows is not a phone number.
+_ZH_REF_BEFORE = re.compile(r"(?:编号|序号|版本号?|[订运]?单号|工号|学号|型号|批号|文号|专利号|证号|代码)\s*[:：]?\s*$")
+_PHONE_WORD = re.compile(r"(?i)\b(?:tel|phone|fax|mobile)|电话|手机|热线|致电|拨打|传真")
 _PRICE = re.compile(r"[$€£¥￥₹₩₽]|\b(?:usd|eur|gbp|chf|cny|rmb|jpy|inr|fr|sfr|kr|rs)\.?\s*$", re.I)
 _PRICE_AFTER = re.compile(r"^\s*(?:[$€£¥￥₹₩₽]|(?:usd|eur|euro|gbp|chf|cny|rmb|yuan|元|円|dollars?)\b|,-)", re.I)
 _VERSION_BEFORE = re.compile(
@@ -37,14 +53,19 @@ _NOT_URL = frozenset("|\"'<>()[]{},\\`")
 
 
 def _token_bounds(text: str, start: int, end: int) -> tuple[int, int]:
-    """The URL-like token around [start, end): cut at white space and characters a URL lacks."""
+    """The URL-like token around [start, end): cut at white space, characters a URL lacks and the
+    letters of unspaced scripts (the text around a URL in Chinese)."""
     a = start
-    while a > 0 and not text[a - 1].isspace() and text[a - 1] not in _NOT_URL:
+    while a > 0 and not _ends_token(text[a - 1]):
         a -= 1
     b = end
-    while b < len(text) and not text[b].isspace() and text[b] not in _NOT_URL:
+    while b < len(text) and not _ends_token(text[b]):
         b += 1
     return a, b
+
+
+def _ends_token(c: str) -> bool:
+    return c.isspace() or c in _NOT_URL or bool(_UNSPACED.match(c))
 
 
 def _in_url_or_path(text: str, start: int, end: int) -> bool:
@@ -63,9 +84,9 @@ def _glued(text: str, start: int, end: int) -> bool:
     after = text[end] if end < len(text) else " "
     if after in "xX" and text[end + 1:end + 2].isdigit():
         after = " "  # an extension: 555-0100x42
-    if before.isalnum() or before in _GLUE_LEFT or after.isalnum():
+    if _word(before) or before in _GLUE_LEFT or _word(after):
         return True
-    if before in ".-" and start >= 2 and text[start - 2].isalnum():
+    if before in ".-" and start >= 2 and _word(text[start - 2]):
         return True  # j.1600-0447, comment-1682901
     return after in ".-" and end + 1 < len(text) and text[end + 1].isdigit()
 
@@ -90,8 +111,10 @@ def plausible_phone(text: str, start: int, end: int) -> bool:
         return False
     before = text[max(0, start - 24):start]
     after = text[end:end + 12]
-    if _REF_BEFORE.search(before) and not re.search(r"(?i)\b(?:tel|phone|fax|mobile)", before):
+    if (_REF_BEFORE.search(before) or _ZH_REF_BEFORE.search(before)) and not _PHONE_WORD.search(before):
         return False
+    if re.search(r"(\d)\1{7}", span):
+        return False  # eight equal digits in a row: a placeholder or a laugh (2333333333), not a line
     if re.match(r"^\s*[-–]\s*\d", after):  # a range: pp. 1234-1245, 2001-2010
         return False
     if _PRICE.search(before[-6:]) or _PRICE_AFTER.match(after) or _COUNT_AFTER.match(after):
@@ -99,6 +122,8 @@ def plausible_phone(text: str, start: int, end: int) -> bool:
     groups = re.findall(r"\d+", re.sub(r"^\+\d+|\(\d+\)", "", span))  # without +46 and (0)
     if sum(len(g) == 1 for g in groups) >= 2:
         return False  # a row of a table of numbers: 5033 4 6 15 26
+    if re.search("[~\u223c\u301c\uff5e]", span):
+        return False  # a range: 17.622～17.835, 10~20 (phonenumbers reads a tilde as punctuation)
     for a, b in re.findall(r"(\d+)[–—](\d+)", span):
         if len(a) == len(b) and int(a) < int(b):
             return False  # a range: 2579–2605, 200–250

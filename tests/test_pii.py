@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import json
+import re
 from collections import Counter
 
 import pyarrow as pa
@@ -128,6 +129,45 @@ def test_chinese_formats_and_actions():
     hashed = run(["write to a.b@example.com"], action="hash").kept["text"].to_pylist()[0]
     assert hashed.startswith("write to <EMAIL:") and hashed == run(["write to a.b@example.com"], action="hash").kept[
         "text"].to_pylist()[0]
+
+
+def test_entities_written_into_unspaced_text():
+    """Chinese, Japanese, Korean and Thai text put no space around a number or an address; the
+    characters around it are no word boundary for the patterns and no glue for the checks."""
+    texts = ["我的手机号是13812345678。", "请拨打+86 138 1234 5678联系我们", "我的邮箱是zhangsan@example.com谢谢",
+             "IP地址为8.8.8.8。", "卡号4111111111111111已失效", "電話番号は03-1234-5678です。",
+             "010-1234-5678로 연락주세요", "โทร0812345678ค่ะ", "Email 张三@例子.中国 please"]
+    res = run(texts)
+    assert res.kept["text"].to_pylist() == [
+        "我的手机号是<PHONE>。", "请拨打<PHONE>联系我们", "我的邮箱是<EMAIL>谢谢", "IP地址为<IP>。", "卡号<CREDIT_CARD>已失效",
+        "電話番号は<PHONE>です。", "<PHONE>로 연락주세요", "โทร<PHONE>ค่ะ", "Email <EMAIL> please"]
+    # Look-alikes stay: an id in a URL, labelled ids, ranges, a year range after a count, a laugh.
+    alike = ["网址http://example.com/13812345678", "V4.4.22版本号80240022", "订单号：13812345678",
+             "铅同位素比值为17.622～17.835", "年龄18.00～78.00岁", "利用辽宁省50站1961-2012年夏季逐日降水资料",
+             "哈哈2333333333前方高能"]
+    assert run(alike).kept["text"].to_pylist() == alike
+    # Real app descriptions (FewCLUE iflytek): every hotline after its label and every e-mail
+    # written into the Chinese text is replaced, and no Chinese character goes with them.
+    rows = gzip.decompress(shared_path("multilingual_text", "chinese_fewclue", "iflytek_test_public.jsonl.gz")
+                           .read_bytes()).decode().splitlines()
+    # (mobile numbers, 400 hotlines and landlines with their area code: the forms with one reading)
+    phone = re.compile(r"(?:客服电话|服务热线|客服热线|联系电话)[:：]?(1[3-9]\d{9}|400\d{7}|0\d{9,11})(?!\d)")
+    # (an address followed by Latin letters, 邮箱a@b.cnQQ群, has no end a pattern could know)
+    email = re.compile(r"(?<=[\u4e00-\u9fff])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[a-z]{2,}"
+                       r"(?![A-Za-z0-9.-])")
+    real = [t for t in (json.loads(r)["sentence"] for r in rows if r.startswith("{") and r.endswith("}"))
+            if phone.search(t) or email.search(t)]
+    assert len(real) >= 100
+    han = re.compile(r"[^\u4e00-\u9fff]")
+    import tldextract  # (offline once the step is set up)
+
+    for text, out in zip(real, run(real).kept["text"].to_pylist(), strict=True):
+        # (an address whose last label is no known suffix, 163.comp where a "p" tag was, is no address)
+        addresses = [e for e in email.findall(text) if tldextract.extract(e.split("@")[1]).suffix]
+        for found in phone.findall(text) + addresses:
+            assert found not in out, (found, out)
+        if not re.search(r"[\u4e00-\u9fff]@|@[\u4e00-\u9fff]", text):
+            assert han.sub("", out) == han.sub("", text), out
 
 
 def test_secrets_and_credentials():
