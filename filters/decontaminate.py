@@ -49,7 +49,7 @@ from cc_cleaner.pipeline.text import (
 )
 
 SHIPPED_INDEX = Path(__file__).parent / "data" / "decontam_index.npz"
-FORMAT = 2
+FORMAT = 3  # 3: traditional Chinese folded to simplified (pipeline.text._fold_table)
 SPAN_CHARS = 600  # of the matched text kept beside a rejected document
 _FILTER_BITS = 27  # at most 16 MB of bitmap per gram length: 0.25% of 13-grams pass it for 3.4 M hashes
 _PROBE = np.uint64(0x9E3779B97F4A7C15)  # the second probe: the top bits of the hash times this

@@ -209,9 +209,26 @@ def token_hashes(text: str) -> np.ndarray:
 
 
 @lru_cache(maxsize=1)
+def traditional_to_simplified() -> dict[str, str]:
+    """Each traditional Chinese character's simplified form, from OpenCC's character table (its
+    first reading where it gives several: 儘 -> 尽)."""
+    from importlib.resources import files
+
+    out = {}
+    for line in (files("opencc") / "dictionary" / "TSCharacters.txt").read_text(encoding="utf-8").splitlines():
+        trad, _, readings = line.partition("\t")
+        simp = readings.split()[0] if readings.split() else ""
+        if len(trad) == 1 and len(simp) == 1 and simp != trad:
+            out[trad] = simp
+    return out
+
+
+@lru_cache(maxsize=1)
 def _fold_table() -> np.ndarray:
     """Code point -> its NFKC, lower-cased form where that is one character (full-width Ａ１ -> a1,
-    ligatures and compatibility forms -> their letters); ``_`` becomes a space (fill-in blanks)."""
+    ligatures and compatibility forms -> their letters), a traditional Chinese character -> the
+    simplified one (a question reposted in the other script reads the same); ``_`` becomes a
+    space (fill-in blanks)."""
     import unicodedata
 
     tab = np.arange(0x110000, dtype=np.uint32)
@@ -219,6 +236,9 @@ def _fold_table() -> np.ndarray:
         c = unicodedata.normalize("NFKC", chr(cp)).lower()
         if len(c) == 1:
             tab[cp] = ord(c)
+    folded = tab.copy()
+    for trad, simp in traditional_to_simplified().items():
+        tab[ord(trad)] = folded[ord(simp)]
     tab[0x41:0x5B] += 32
     tab[tab == 0x5F] = 0x20  # _ and its full-width and other compatibility forms
     return tab
@@ -228,7 +248,7 @@ def token_spans(text: str, fold: bool = False) -> tuple[np.ndarray, np.ndarray, 
     """(start, end, hash) of every word token; offsets index the Python string.
 
     ``fold``: compare as a reader would, ignoring full-width forms and other compatibility
-    variants (NFKC, per character) and dropping tokens that are one ASCII letter (option labels
+    variants (NFKC, per character) and traditional or simplified Chinese, and dropping tokens that are one ASCII letter (option labels
     "A." "(b)", the article "a"), so reformatted copies of a text hash alike."""
     empty = np.empty(0, dtype=np.int64)
     if not text:

@@ -1,8 +1,9 @@
 """Plant benchmark test items into real clean pages, in the forms leaks take on the web.
 
 Forms: the question alone; the question with its options, numbered and labelled as a quiz page
-prints them; a solution or code alone; and reformatted copies (case, spacing, punctuation,
-numbering, full-width characters). Items are drawn with a seed from the raw benchmark files in
+prints them; a solution or code alone; reformatted copies (case, spacing, punctuation,
+numbering, full-width characters); and Chinese items reposted in traditional characters (OpenCC's
+phrase-level conversion, as a Taiwan or Hong Kong site would print them). Items are drawn with a seed from the raw benchmark files in
 ``../shared/data/benchmarks`` (never from the index the step uses)."""
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from __future__ import annotations
 import random
 import re
 from collections import Counter
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 from cc_cleaner.filters.benchmarks import load_benchmark
 from cc_cleaner.pipeline.text import token_spans
@@ -20,8 +23,8 @@ FORMS = {  # benchmark -> forms that apply
     "humaneval": ["question", "solution", "reformatted"],
     "mbpp": ["question", "solution", "reformatted"],
     "mmlu": ["question", "question+options", "reformatted"],
-    "cmmlu": ["question", "question+options", "reformatted"],
-    "ceval": ["question", "question+options", "reformatted"],
+    "cmmlu": ["question", "question+options", "reformatted", "traditional"],
+    "ceval": ["question", "question+options", "reformatted", "traditional"],
 }
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _FULL = {c: chr(ord(c) + 0xFEE0) for c in map(chr, range(0x21, 0x7F))}
@@ -64,7 +67,20 @@ def render(bench: str, form: str, f: dict, rng: random.Random) -> str:
         return f"{rng.randint(1, 40)}. {f['question']}\n" + sep.join(f"{lab} {o}" for lab, o in
                                                                      zip(labels, f["options"], strict=False))
     base = f["question"] + ("\n" + "\n".join(f["options"]) if "options" in f and rng.random() < 0.5 else "")
+    if form == "traditional":
+        return _to_traditional(base)
     return reformat(base, rng, zh)
+
+
+@cache
+def _s2t() -> Any:
+    from opencc import OpenCC
+
+    return OpenCC("s2t")
+
+
+def _to_traditional(text: str) -> str:
+    return _s2t().convert(text)
 
 
 def plant(text: str, snippet: str, rng: random.Random) -> str:
