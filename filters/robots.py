@@ -255,7 +255,9 @@ class Robots(FilterStep):
             rules: Any = self.config.missing == "allow"
         else:
             status, body = entry[0], entry[1]
-            rules = parse_robots(body) if 200 <= status < 300 else (status < 500 and status != 0)
+            # 4xx: no robots.txt, allow; 5xx: unreachable, disallow. 429 (too many requests) says
+            # nothing about the file, only that it was not served: unreachable, as Google reads it.
+            rules = parse_robots(body) if 200 <= status < 300 else (status < 500 and status not in (0, 429))
         self._cache[org] = (rules, how)
         if len(self._cache) > self.config.cache_size:
             self._cache.popitem(last=False)

@@ -94,13 +94,15 @@ def test_statuses_missing_hosts_and_agents(tmp_path):
              "body": "User-agent: GPTBot\nDisallow: /\nUser-agent: *\nDisallow: /private/"},
             {"url": "https://ok.example/robots.txt", "status": 200, "fetch_time": "2024-01-01", "body": "User-agent: *\nDisallow: /"},
             {"url": "https://gone.example/robots.txt", "status": 404, "fetch_time": "2024-01-01", "body": ""},
-            {"url": "https://down.example/robots.txt", "status": 503, "fetch_time": "2024-01-01", "body": ""}]
+            {"url": "https://down.example/robots.txt", "status": 503, "fetch_time": "2024-01-01", "body": ""},
+            {"url": "https://busy.example/robots.txt", "status": 429, "fetch_time": "2024-01-01", "body": ""}]
     pq.write_table(pa.Table.from_pylist(rows), tmp_path / "robots.parquet")
     step = get_step("robots", {"table": str(tmp_path / "robots.parquet"), "extra_agents": ["MyBot"]}, StepContext())
     assert step.disallowed("https://ok.example/page") == ["GPTBot"]  # the latest capture wins
     assert step.disallowed("https://ok.example/private/x") == ["*", "CCBot", "GPTBot", "Google-Extended", "MyBot"]
     assert step.disallowed("https://gone.example/x") == []  # 4xx: unavailable, allow
     assert len(step.disallowed("https://down.example/x")) == 5  # 5xx: unreachable, disallow
+    assert len(step.disallowed("https://busy.example/x")) == 5  # 429: not served, as 5xx (Google)
     assert step.disallowed("https://never-fetched.example/x") == []
     strict = get_step("robots", {"table": str(tmp_path / "robots.parquet"), "missing": "disallow"}, StepContext())
     assert len(strict.disallowed("https://never-fetched.example/x")) == 4
