@@ -482,8 +482,9 @@ def read_parquet(path: str, cfg: InputConfig, source: str, batch_rows: int = 819
             first = row0
             total = max(1, sum(pf.metadata.row_group(g).num_rows for g in range(g0, g1)))
             for batch in pf.iter_batches(batch_size=batch_rows, row_groups=list(range(g0, g1))):
-                table = normalize_table(pa.Table.from_batches([batch]), cfg, source, path, row0)
-                yield from _split_null_text(table, path, row0)
+                raw, undecodable = _decoded_text(pa.Table.from_batches([batch]), cfg.text_field)
+                table = normalize_table(raw, cfg, source, path, row0)
+                yield from _split_null_text(table, path, row0, undecodable)
                 row0 += batch.num_rows
                 yield Position((row0 - first) / total)
     except (OSError, ValueError, pa.ArrowException) as e:  # not Parquet, cut short, a corrupt page
@@ -522,24 +523,58 @@ def input_splits(path: str, cfg: InputConfig) -> list[tuple[int, int | None] | N
     return [None]
 
 
+def _is_text(t: pa.DataType) -> bool:
+    return pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t)
+
+
+def _is_bytes(t: pa.DataType) -> bool:
+    return pa.types.is_binary(t) or pa.types.is_large_binary(t) or pa.types.is_binary_view(t)
+
+
 def _text_column_problem(schema: pa.Schema, field: str) -> tuple[str, str] | None:
     if field not in schema.names:
         return "missing_field", f"no column {field!r} (columns: {', '.join(schema.names[:20])})"
     t = schema.field(field).type
-    if not (pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t)):
+    value = t.value_type if pa.types.is_dictionary(t) else t
+    # Strings, a dictionary of them (pandas categoricals), or bytes: writers that leave out
+    # Parquet's UTF-8 annotation (older Hive, Impala and Spark) store text as plain binary.
+    if not (_is_text(value) or _is_bytes(value)):
         return "mistyped_field", f"column {field!r} is {t}, not text"
     return None
 
 
-def _split_null_text(table: pa.Table, path: str, row0: int) -> Iterator[Item]:
-    """The rows with text, as one table; each row without text as a ReadError (1-based row number)."""
+def _decoded_text(table: pa.Table, field: str) -> tuple[pa.Table, frozenset[int]]:
+    """The text column as strings, and the rows whose bytes are not UTF-8 (null from here on)."""
+    col = table[field]
+    if pa.types.is_dictionary(col.type):
+        col = col.cast(col.type.value_type)
+    bad: set[int] = set()
+    if _is_bytes(col.type):
+        try:
+            col = col.cast(pa.string())  # validates every value as UTF-8
+        except pa.ArrowInvalid:
+            values = []
+            for i, b in enumerate(col.to_pylist()):
+                try:
+                    values.append(None if b is None else b.decode("utf-8"))
+                except UnicodeDecodeError:
+                    values.append(None)
+                    bad.add(i)
+            col = pa.array(values, pa.string())
+    return table.set_column(table.column_names.index(field), field, col), frozenset(bad)
+
+
+def _split_null_text(table: pa.Table, path: str, row0: int, undecodable: frozenset[int] = frozenset()
+                     ) -> Iterator[Item]:
+    """The rows with text, as one table; each row without text (or whose bytes were not UTF-8:
+    ``undecodable``) as a ReadError (1-based row number)."""
     null = table["text"].is_null()
     if not pc.any(null).as_py():
         yield table
         return
     for i in np.flatnonzero(null.to_numpy(zero_copy_only=False)):
-        yield ReadError(path, "no_text", "text is null", line=row0 + int(i) + 1,
-                        record_id=table["id"][int(i)].as_py())
+        kind, why = ("undecodable", "text is not UTF-8") if int(i) in undecodable else ("no_text", "text is null")
+        yield ReadError(path, kind, why, line=row0 + int(i) + 1, record_id=table["id"][int(i)].as_py())
     yield table.filter(pc.invert(null))
 
 

@@ -63,6 +63,13 @@ def test_bad_parquet_rows_and_files_go_to_errors_and_the_job_goes_on(tmp_path):
     pq.write_table(pa.Table.from_pylist(nulls), tmp_path / "b_nulls.parquet")
     pq.write_table(pa.table({"id": ["m1"], "body": ["no text column"]}), tmp_path / "c_missing.parquet")
     pq.write_table(pa.table({"id": ["i1", "i2"], "text": [1, 2]}), tmp_path / "d_int.parquet")
+    # Text stored as bytes (no UTF-8 annotation, as older Hive and Spark write it; one row not
+    # UTF-8) and as a dictionary of strings (a pandas categorical) is text.
+    pq.write_table(pa.table({"id": ["b1", "b2", "b3"], "text": pa.array(
+        ["Bytes that are UTF-8 text, café.".encode(), b"\xff\xfe not UTF-8", "第三行是中文。".encode()], pa.binary())}),
+        tmp_path / "g_bytes.parquet")
+    pq.write_table(pa.table({"id": ["c1", "c2"], "text": pa.array(["a category", "another one"]).dictionary_encode()}),
+                   tmp_path / "h_dict.parquet")
     (tmp_path / "e_corrupt.parquet").write_bytes(b"PAR1 this is not parquet at all" * 10)
     whole = (tmp_path / "a_good.parquet").read_bytes()
     (tmp_path / "f_cut.parquet").write_bytes(whole[: len(whole) // 2])
@@ -71,8 +78,11 @@ def test_bad_parquet_rows_and_files_go_to_errors_and_the_job_goes_on(tmp_path):
     assert res.returncode == 0, res.stderr
     out = tmp_path / "out" / "clean"
     ids = {r["id"] for r in rows(out / "data")}
-    assert ids == {d["id"] for d in good} | {d["id"] for d in nulls if d["text"] is not None}
+    assert ids == {d["id"] for d in good} | {d["id"] for d in nulls if d["text"] is not None} | {"b1", "b3", "c1", "c2"}
+    assert {r["id"]: r["text"] for r in rows(out / "data") if r["id"] in ("b3", "c2")} == {"b3": "第三行是中文。",
+                                                                                          "c2": "another one"}
     errs = {(Path(e["file"]).name, e["error"], e.get("line")) for e in errors(out / "errors")}
+    assert ("g_bytes.parquet", "undecodable", 2) in errs and not {f for f, _, _ in errs if f == "h_dict.parquet"}
     assert {("b_nulls.parquet", "no_text", 3), ("b_nulls.parquet", "no_text", 6),
             ("c_missing.parquet", "missing_field", 1), ("d_int.parquet", "mistyped_field", 1)} <= errs
     assert {(f, k) for f, k, _ in errs if f in ("e_corrupt.parquet", "f_cut.parquet")} == \
