@@ -8,6 +8,7 @@ can (the next gzip member or WARC record, the next JSONL line).
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import gzip
 import io
@@ -425,6 +426,8 @@ def read_jsonl(path: str, cfg: InputConfig, source: str) -> Iterator[Item | Posi
             for lineno, line in enumerate(io.BufferedReader(f), 1):  # noqa: B007
                 if size and lineno % 1024 == 0:
                     yield Position(min(1.0, raw.tell() / size))  # of the compressed file
+                if line.startswith(codecs.BOM_UTF8):  # a file saved by Notepad or PowerShell, or
+                    line = line[3:]  # files joined with cat: no JSON value starts with one
                 if not line.strip():
                     continue
                 yield _jsonl_row(path, lineno, line, cfg, source)

@@ -138,6 +138,12 @@ def test_jsonl_bad_lines_and_cut_gzip(tmp_path):
     zst.write_bytes(zstandard.ZstdCompressor().compress(raw))
     items = list(read_file(str(zst), InputConfig(format="jsonl", paths=[str(zst)]), "s"))
     assert sum(isinstance(i, dict) for i in items) == 48
+    # A byte-order mark (Notepad, PowerShell; files joined with cat) is no bad line; CRLF ends.
+    bom = tmp_path / "bom.jsonl"
+    bom.write_bytes(codecs.BOM_UTF8 + b"\r\n".join(x.encode() for x in lines[:3]) + b"\r\n" + codecs.BOM_UTF8
+                    + lines[4].encode() + b"\n")
+    items = list(read_file(str(bom), InputConfig(format="jsonl", paths=[str(bom)]), "s"))
+    assert [i["text"] for i in items] == ["doc 0", "doc 1", "doc 2", "doc 4"]
 
 
 def test_parquet_input_renames_and_fills(tmp_path):
