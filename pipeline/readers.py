@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field
 from warcio.archiveiterator import ArchiveIterator
+from warcio.bufferedreaders import BufferedReader
 from warcio.exceptions import ArchiveLoadFailed
 
 from cc_cleaner.pipeline.decode import UndecodableError, decode_payload, looks_binary, utf8_payload
@@ -306,6 +307,11 @@ class WarcReader:
         if ctype and ctype not in HTML_TYPES:
             rec.content_stream().read(1)
             return Skip("not_html")
+        encoding = (rec.http_headers.get_header("Content-Encoding") or "").strip().lower()
+        if encoding not in ("", "identity") and encoding not in BufferedReader.get_supported_decompressors():
+            rec.content_stream().read(1)  # (a crawler that kept the payload as served: zstd, say)
+            return ReadError(self.path, "unsupported_encoding", f"payload Content-Encoding {encoding!r} is not one "
+                             "this reader decodes", offset, record_id=rid, url=url)
         declared = rec.rec_headers.get_header("Content-Length")
         if declared and declared.isdigit() and int(declared) > 4 * self.cfg.max_page_bytes:
             # Do not even decompress a record that is far over the cap.

@@ -14,13 +14,15 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 
-def write_warc(path: Path, pages: list[tuple[str, bytes, str]], extra: dict[str, str] | None = None) -> None:
-    """Write (url, html bytes, content-type) pages as a gzipped WARC with stable record ids (and
-    ``extra`` WARC headers on every record, e.g. Common Crawl's WARC-Identified-Payload-Type)."""
+def write_warc(path: Path, pages: list[tuple], extra: dict[str, str] | None = None) -> None:
+    """Write (url, html bytes, content-type[, more HTTP headers]) pages as a gzipped WARC with
+    stable record ids (and ``extra`` WARC headers on every record, e.g. Common Crawl's
+    WARC-Identified-Payload-Type)."""
     with open(path, "wb") as f:
         w = WARCWriter(f, gzip=True)
-        for i, (url, body, ctype) in enumerate(pages):
-            http = StatusAndHeaders("200 OK", [("Content-Type", ctype)], protocol="HTTP/1.1")
+        for i, (url, body, ctype, *more) in enumerate(pages):
+            http = StatusAndHeaders("200 OK", [("Content-Type", ctype), *(more[0] if more else [])],
+                                    protocol="HTTP/1.1")
             rid = uuid.uuid5(uuid.NAMESPACE_URL, f"{path.name}:{i}:{url}")
             rec = w.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=http,
                                        warc_headers_dict={"WARC-Record-ID": f"<urn:uuid:{rid}>",

@@ -4,6 +4,7 @@ import codecs
 import gzip
 import json
 import re
+import zlib
 from collections import Counter
 
 import pyarrow as pa
@@ -15,7 +16,7 @@ from cc_cleaner.pipeline.decode import UndecodableError, decode_payload, is_utf8
 from cc_cleaner.pipeline.readers import InputConfig, ReadError, Skip, read_file, read_urls
 
 from conftest import shared_path
-from helpers import write_warc
+from helpers import article_pages, write_warc
 
 BROKEN = {  # file -> error kinds the reader must report
     "resiliparse/clipped.warc.gz": {"truncated_record"},
@@ -93,6 +94,36 @@ def test_oversized_page_is_an_error(tmp_path):
     items = [i for i in read_file(str(p), cfg, "t") if not isinstance(i, Skip)]
     assert isinstance(items[0], ReadError) and items[0].error == "oversized"
     assert items[1]["url"] == "http://b.example/"
+
+
+def test_payloads_kept_as_served_are_decoded(tmp_path):
+    """Crawlers that keep the payload as the server sent it (wget, Browsertrix) leave it
+    compressed or chunked; the page read is the same page. An encoding no decoder reads is an
+    error of its own, not a page of compressed bytes."""
+    import brotlicffi
+
+    real = article_pages(shared_path("html_extraction").parent, limit=3)
+    encoders = {"gzip": gzip.compress, "deflate": zlib.compress, "br": brotlicffi.compress}
+
+    def chunk(b: bytes) -> bytes:
+        return b"".join(b"%x\r\n%s\r\n" % (len(b[i:i + 700]), b[i:i + 700]) for i in range(0, len(b), 700)) + b"0\r\n\r\n"
+
+    served = [(url, body, ctype) for url, body, ctype in real]
+    for name, enc in encoders.items():
+        served += [(f"{url}?{name}", enc(body), ctype, [("Content-Encoding", name)]) for url, body, ctype in real]
+    served += [(f"{url}?chunked", chunk(body), ctype, [("Transfer-Encoding", "chunked")]) for url, body, ctype in real]
+    served += [(f"{real[0][0]}?zstd", zstandard.ZstdCompressor().compress(real[0][1]), "text/html",
+                [("Content-Encoding", "zstd")])]
+    p = tmp_path / "served.warc.gz"
+    write_warc(p, served)
+    items = [i for i in read_file(str(p), InputConfig(format="warc", paths=[str(p)]), "t") if not isinstance(i, Skip)]
+    html = {i["url"]: i["html"] for i in items if isinstance(i, dict)}
+    assert len(html) == 15
+    for url, _, _ in real:
+        for how in ("gzip", "deflate", "br", "chunked"):
+            assert html[f"{url}?{how}"] == html[url], how
+    errs = [i for i in items if isinstance(i, ReadError)]
+    assert [(e.error, e.url) for e in errs] == [("unsupported_encoding", f"{real[0][0]}?zstd")]
 
 
 def test_corrupt_member_in_the_middle_resyncs(tmp_path):
