@@ -23,12 +23,14 @@ the verdicts for its own URLs. Used on its own (``get_step``), the step loads th
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 from collections import Counter, OrderedDict
 from typing import Any, ClassVar, Literal
 from urllib.parse import urljoin, urlsplit
 
+import idna
 import pyarrow as pa
 from protego import Protego
 from pydantic import Field
@@ -51,16 +53,21 @@ class RobotsConfig(StepConfig):
 
 
 def origin(url: str | None) -> str | None:
+    """``scheme://host[:port]`` as one key for every way a URL writes it: case, default port, a
+    trailing dot, and an international host in Unicode or as punycode (UTS 46, as browsers)."""
     if not url:
         return None
     try:
         p = urlsplit(url)
-        host = (p.hostname or "").lower()
+        host = (p.hostname or "").lower().rstrip(".")
         port = p.port
     except ValueError:
         return None
     if not host:
         return None
+    if not host.isascii():
+        with contextlib.suppress(idna.IDNAError):  # (not a valid international name: as written)
+            host = idna.encode(host, uts46=True).decode("ascii")
     scheme = (p.scheme or "http").lower()
     default = {"http": 80, "https": 443}.get(scheme)
     return f"{scheme}://{host}" + (f":{port}" if port and port != default else "")

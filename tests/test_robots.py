@@ -126,6 +126,22 @@ def _step(tmp_path, rows, **cfg):
     return get_step("robots", {"table": str(tmp_path / "robots.parquet"), **cfg}, StepContext(stage=str(tmp_path)))
 
 
+def test_one_origin_for_every_spelling_of_a_host(tmp_path):
+    """A host table typed in Unicode answers for the crawl's punycode URLs and the other way
+    round; case, default ports and a trailing dot name the same origin."""
+    from cc_cleaner.filters.robots import origin
+
+    assert len({origin(u) for u in ("http://Bücher.DE/x", "http://xn--bcher-kva.de:80/y", "http://bücher.de./z")}) == 1
+    assert origin("https://straße.de/") == "https://xn--strae-oqa.de"  # UTS 46, as browsers (not IDNA 2003's ss)
+    assert origin("http://例子.中国/a") == origin("http://xn--fsqu00a.xn--fiqs8s/b")
+    rows = [{"host": "bücher.de", "url": None, "body": "User-agent: *\nDisallow: /"},
+            {"host": None, "url": "https://xn--fsqu00a.xn--fiqs8s/robots.txt", "body": "User-agent: GPTBot\nDisallow: /"}]
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "robots.parquet")
+    step = get_step("robots", {"table": str(tmp_path / "robots.parquet")}, StepContext())
+    assert len(step.disallowed("https://xn--bcher-kva.de/page")) == 4
+    assert step.disallowed("https://例子.中国./page") == ["GPTBot"]
+
+
 def test_host_keyed_rows_apply_to_http_and_https(tmp_path):
     step = _step(tmp_path, [{"host": "shop.example", "status": 200, "body": "User-agent: *\nDisallow: /cart/"},
                             {"host": "Blog.Example:8080", "status": 200, "body": "User-agent: GPTBot\nDisallow: /"}])
