@@ -38,6 +38,10 @@ _REF_BEFORE = re.compile(
 # Chinese labels of identifiers (serial, version, order, waybill, staff, student, model, batch,
 # document, patent and certificate numbers, codes): what follows is not a phone number.
 _ZH_REF_BEFORE = re.compile(r"(?:编号|序号|版本号?|[订运]?单号|工号|学号|型号|批号|文号|专利号|证号|代码)\s*[:：]?\s*$")
+# Labels of product, order and log numbers: a bare run of digits after one is that number.
+_ID_BEFORE = re.compile(r"(?i)\b(?:upc|ean|gtin|sku|asin|mpn|timestamp|epoch|serial|invoice|tracking|order|model|part|"
+                        r"item|product|ticket|case|transaction|txn|build|batch|lot)\b[\s.#:]*(?:no|nr|number|id|code)?"
+                        r"[\s.#:]*$")
 _PHONE_WORD = re.compile(r"(?i)\b(?:tel|phone|fax|mobile)|电话|手机|热线|致电|拨打|传真")
 _PRICE = re.compile(r"[$€£¥￥₹₩₽]|\b(?:usd|eur|gbp|chf|cny|rmb|jpy|inr|fr|sfr|kr|rs)\.?\s*$", re.I)
 _PRICE_AFTER = re.compile(r"^\s*(?:[$€£¥￥₹₩₽]|(?:usd|eur|euro|gbp|chf|cny|rmb|yuan|元|円|dollars?)\b|,-)", re.I)
@@ -113,6 +117,8 @@ def plausible_phone(text: str, start: int, end: int) -> bool:
     after = text[end:end + 12]
     if (_REF_BEFORE.search(before) or _ZH_REF_BEFORE.search(before)) and not _PHONE_WORD.search(before):
         return False
+    if span.isdigit() and _ID_BEFORE.search(before) and not _PHONE_WORD.search(before):
+        return False  # UPC 036000291452, Timestamp 1617283945, Order number 4155552671
     if re.search(r"(\d)\1{7}", span):
         return False  # eight equal digits in a row: a placeholder or a laugh (2333333333), not a line
     if re.match(r"^\s*[-–]\s*\d", after):  # a range: pp. 1234-1245, 2001-2010
