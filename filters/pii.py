@@ -31,17 +31,22 @@ ENTITIES = {  # our name -> presidio entity type
 OURS = {v: k for k, v in ENTITIES.items()}
 PHONE_REGIONS = ("US", "GB", "DE", "FR", "IN", "CA", "AU", "CN", "HK", "TW", "SG", "JP")
 
-# Anything an entity needs: an @, a run of 7+ digits (spaces, dashes, dots, brackets allowed
-# between), a colon-run (IPv6), a URL with credentials, a key prefix or a secret keyword.
+# What may stand between the digits of a phone number: white space, brackets, dots, and every
+# dash phonenumbers reads as one (Unicode dashes, the minus sign, Japanese ー, full-width forms:
+# 電話：０３－１２３４－５６７８, 03（1234）5678).
+_DASHES = "\u2010-\u2015\u2212\u30fc\uff08\uff09\uff0d\uff0e"
+SEPARATORS = "\\s().\\-" + _DASHES
+# Anything an entity needs: an @, a run of 7+ digits (separators allowed between), a colon-run
+# (IPv6), a URL with credentials, a key prefix or a secret keyword.
 PREFILTER = re.compile(
-    r"@|\d[\d\s().\-]{5,}\d|[0-9a-fA-F]{1,4}:[0-9a-fA-F]{0,4}:|AKIA|ASIA|gh[pousr]_|xox[abprs]-|sk-|AIza|"
-    r"BEGIN [A-Z ]*PRIVATE KEY|(?i:api[_-]?key|secret|token|passw)|\b[A-Z]{2}\d{2}[A-Z0-9]{4}")
+    rf"@|\d[\d{SEPARATORS}]{{5,}}\d|[0-9a-fA-F]{{1,4}}:[0-9a-fA-F]{{0,4}}:|AKIA|ASIA|gh[pousr]_|xox[abprs]-|sk-|"
+    r"AIza|BEGIN [A-Z ]*PRIVATE KEY|(?i:api[_-]?key|secret|token|passw)|\b[A-Z]{2}\d{2}[A-Z0-9]{4}")
 
 # The same candidates, found faster: Python's re scans a pattern of many alternatives position by
 # position, so each kind gets a pattern that starts with what is rare (an @, a digit, a colon),
 # and the secret keywords a substring test first.
 _FAST = [re.compile(p) for p in (r"@", r"BEGIN [A-Z ]*PRIVATE KEY")]
-_RUN = re.compile(r"\d[\d\s().\-]{5,}\d")
+_RUN = re.compile(rf"\d[\d{SEPARATORS}]{{5,}}\d")  # (also where a phone number can be)
 _KEY_PREFIX = re.compile(r"AKIA|ASIA|gh[pousr]_|xox[abprs]-|sk-|AIza")
 # Substrings one of which every key prefix holds: plain substring tests decide most pages.
 _KEY_GATE = ("AKIA", "ASIA", "xox", "sk-", "AIza", "ghp_", "gho_", "ghu_", "ghs_", "ghr_")
@@ -96,8 +101,7 @@ def _chars(test: Any) -> str:
 def screens() -> dict[str, str]:
     """RE2 patterns (Arrow's regex engine, a whole column at a time) that match a text wherever
     ``candidates`` finds something of their kind in it: "any" (PREFILTER), "keys" (a key
-    prefix's substring), "keywords", "iban" and "dash" (a Unicode dash, where PHONE_CANDIDATE
-    and ``_RUN`` can differ). Python's \\d and \\s are spelled out as its re reads them (str
+    prefix's substring), "keywords" and "iban". Python's \\d and \\s are spelled out as its re reads them (str
     methods), the keywords' letters as (?i) reads them; the IBAN's word boundary is left out
     (RE2's is ASCII), so "iban" and "any" may match where Python's patterns do not."""
     d, s = _chars(str.isdecimal), _chars(str.isspace)
@@ -108,10 +112,10 @@ def screens() -> dict[str, str]:
     keywords = "|".join((ci("api") + "[_\\-]?" + ci("key"), ci("secret"), ci("token"), ci("passw")))
     keys = "AKIA|ASIA|xox|sk-|AIza|gh[pousr]_"
     iban = f"[A-Z]{{2}}[{d}]{{2}}[A-Z0-9]{{4}}"
-    run = f"[{d}][{d}{s}().\\-]{{5,}}[{d}]"
+    run = f"[{d}][{d}{s}().\\-{_DASHES}]{{5,}}[{d}]"
     hexes = "[0-9a-fA-F]{1,4}:[0-9a-fA-F]{0,4}:"
     return {"any": "|".join(("@", run, hexes, keys, "BEGIN [A-Z ]*PRIVATE KEY", keywords, iban)),
-            "keys": keys, "keywords": keywords, "iban": iban, "dash": "[\\x{2010}-\\x{2015}]"}
+            "keys": keys, "keywords": keywords, "iban": iban}
 
 
 def screen(texts: pa.ChunkedArray | pa.Array) -> dict[str, list[bool]]:
@@ -148,9 +152,9 @@ def spaced(text: str) -> str:
 
 
 WINDOW = 64  # characters of context each side of a candidate that presidio analyses
-# Where a phone number can be (PREFILTER's digit runs, Unicode dashes too) and the window its
-# context words fit in.
-PHONE_CANDIDATE = re.compile(r"\d[\d\s().\-\u2010-\u2015]{5,}\d")
+# Where a phone number can be: the digit runs (with every separator phonenumbers reads), and
+# the window its context words fit in.
+PHONE_CANDIDATE = _RUN
 PHONE_WINDOW = 40
 
 
@@ -545,10 +549,8 @@ class Pii(FilterStep):
                 return None
             found = self._run(text, windows(text, cands, WINDOW), self.other_entities)
             if self.phone:
-                # (without a Unicode dash in the text, the phone candidates are the digit runs)
-                phones = runs if screened.get("dash") is False else [m.span() for m in PHONE_CANDIDATE.finditer(text)]
                 # (never the whole text: the matcher's time grows with the text it scans, per region)
-                found += self._run(text, windows(text, phones, PHONE_WINDOW, whole=False), ["PHONE_NUMBER"])
+                found += self._run(text, windows(text, runs, PHONE_WINDOW, whole=False), ["PHONE_NUMBER"])
         if not self.config.context_checks:
             return found
         return [r for r in found if plausible(r.entity_type, text, r.start, r.end)]

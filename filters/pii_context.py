@@ -130,9 +130,10 @@ def plausible_phone(text: str, start: int, end: int) -> bool:
         return False  # a row of a table of numbers: 5033 4 6 15 26
     if re.search("[~\u223c\u301c\uff5e]", span):
         return False  # a range: 17.622～17.835, 10~20 (phonenumbers reads a tilde as punctuation)
-    for a, b in re.findall(r"(\d+)[–—](\d+)", span):
+    spaced = re.fullmatch(r"\s*(\d+)\s+[–—]\s+(\d+)\s*", span)  # (a whole span: +49 179 – 757 84 18 is a phone)
+    for a, b in re.findall(r"(\d+)[–—](\d+)", span) + ([spaced.groups()] if spaced else []):
         if len(a) == len(b) and int(a) < int(b):
-            return False  # a range: 2579–2605, 200–250
+            return False  # a range: 2579–2605, 200–250, 1800 – 2000
     return not re.fullmatch(r"\d{4}-\d{3}[\dXx]", span.strip())  # an ISSN, with or without its label
 
 
