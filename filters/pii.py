@@ -36,16 +36,18 @@ PHONE_REGIONS = ("US", "GB", "DE", "FR", "IN", "CA", "AU", "CN", "HK", "TW", "SG
 # 電話：０３－１２３４－５６７８, 03（1234）5678).
 _DASHES = "\u2010-\u2015\u2212\u30fc\uff08\uff09\uff0d\uff0e"
 SEPARATORS = "\\s().\\-" + _DASHES
-# Anything an entity needs: an @, a run of 7+ digits (separators allowed between), a colon-run
-# (IPv6), a URL with credentials, a key prefix or a secret keyword.
+# The @ of an address written so that scrapers miss it: jane [at] example [dot] org, jane(at)uni.de.
+AT_WORD = r"[\[({<]\s*at\s*[\])}>]"
+# Anything an entity needs: an @ (or such an at), a run of 7+ digits (separators allowed
+# between), a colon-run (IPv6), a URL with credentials, a key prefix or a secret keyword.
 PREFILTER = re.compile(
-    rf"@|\d[\d{SEPARATORS}]{{5,}}\d|[0-9a-fA-F]{{1,4}}:[0-9a-fA-F]{{0,4}}:|AKIA|ASIA|gh[pousr]_|xox[abprs]-|sk-|"
+    rf"@|(?i:{AT_WORD})|\d[\d{SEPARATORS}]{{5,}}\d|[0-9a-fA-F]{{1,4}}:[0-9a-fA-F]{{0,4}}:|AKIA|ASIA|gh[pousr]_|xox[abprs]-|sk-|"
     r"AIza|BEGIN [A-Z ]*PRIVATE KEY|(?i:api[_-]?key|secret|token|passw)|\b[A-Z]{2}\d{2}[A-Z0-9]{4}")
 
 # The same candidates, found faster: Python's re scans a pattern of many alternatives position by
 # position, so each kind gets a pattern that starts with what is rare (an @, a digit, a colon),
 # and the secret keywords a substring test first.
-_FAST = [re.compile(p) for p in (r"@", r"BEGIN [A-Z ]*PRIVATE KEY")]
+_FAST = [re.compile(p) for p in (r"@", rf"(?i:{AT_WORD})", r"BEGIN [A-Z ]*PRIVATE KEY")]
 _RUN = re.compile(rf"\d[\d{SEPARATORS}]{{5,}}\d")  # (also where a phone number can be)
 _KEY_PREFIX = re.compile(r"AKIA|ASIA|gh[pousr]_|xox[abprs]-|sk-|AIza")
 # Substrings one of which every key prefix holds: plain substring tests decide most pages.
@@ -114,7 +116,8 @@ def screens() -> dict[str, str]:
     iban = f"[A-Z]{{2}}[{d}]{{2}}[A-Z0-9]{{4}}"
     run = f"[{d}][{d}{s}().\\-{_DASHES}]{{5,}}[{d}]"
     hexes = "[0-9a-fA-F]{1,4}:[0-9a-fA-F]{0,4}:"
-    return {"any": "|".join(("@", run, hexes, keys, "BEGIN [A-Z ]*PRIVATE KEY", keywords, iban)),
+    at = f"[\\[({{<][{s}]*[aA][tT][{s}]*[\\])}}>]"
+    return {"any": "|".join(("@", at, run, hexes, keys, "BEGIN [A-Z ]*PRIVATE KEY", keywords, iban)),
             "keys": keys, "keywords": keywords, "iban": iban}
 
 
@@ -129,7 +132,7 @@ def screen(texts: pa.ChunkedArray | pa.Array) -> dict[str, list[bool]]:
 # recognizer's own flags. A window it does not match holds no hit of that entity, so presidio is
 # not asked for it there (each recognizer costs about as much to ask as to run).
 GATES = {
-    "EMAIL_ADDRESS": r"@",
+    "EMAIL_ADDRESS": rf"@|{AT_WORD}",
     "IP_ADDRESS": r":|[0-9]\.[0-9]",  # IPv6 forms hold a colon, IPv4 a digit, dot, digit
     "CREDIT_CARD": r"[13456]\d{3}[- ]?\d{3}",
     "IBAN_CODE": r"[A-Z]{2}[0-9]{2}",
@@ -150,6 +153,12 @@ def spaced(text: str) -> str:
     Not a space: phonenumbers would read two numbers around it as one (站50站1961-2012年)."""
     return text if text.isascii() else _TOUCHING.sub("\x00", text)
 
+
+# The whole address around such an at (the recognizers' flags ignore case): a local part, the
+# at, labels joined by a dot or a bracketed "dot", a last label of letters.
+_DOT_WORD = r"(?:\s*[\[({<]\s*dot\s*[\])}>]\s*|\.)"
+AT_WORD_EMAIL = (rf"(?<![\w.%+-])[a-z0-9][a-z0-9._%+-]*\s*{AT_WORD}\s*[a-z0-9][a-z0-9-]*(?:{_DOT_WORD}[a-z0-9][a-z0-9-]*)*"
+                 rf"{_DOT_WORD}[a-z]{{2,}}(?![a-z0-9-])")
 
 WINDOW = 64  # characters of context each side of a candidate that presidio analyses
 # Where a phone number can be: the digit runs (with every separator phonenumbers reads), and
@@ -267,6 +276,14 @@ def build_analyzer(entities: list[str]) -> Any:
     class CnIdRecognizer(PatternRecognizer):
         def validate_result(self, pattern_text: str) -> bool:
             return cn_id_valid(pattern_text)
+
+    class AtWordEmail(PatternRecognizer):
+        """An address with its @ and dots written as words; its domain must end in a public
+        suffix, as presidio's own e-mail recognizer asks (``table (at) page.html`` is none)."""
+
+        def validate_result(self, pattern_text: str) -> bool:
+            domain = re.split(AT_WORD, pattern_text, flags=re.I)[-1]
+            return bool(tldextract.extract(re.sub(_DOT_WORD, ".", domain, flags=re.I).strip()).suffix)
 
     class Enhancer(LemmaContextAwareEnhancer):
         """presidio's enhancer raises a hit's score where a lemma before it holds a context word
@@ -404,7 +421,8 @@ def build_analyzer(entities: list[str]) -> Any:
     nlp = BlankEnglish(models=[{"lang_code": "en", "model_name": "blank"}])
     nlp.load()
     make = {
-        "EMAIL": lambda: EmailRecognizer(),
+        "EMAIL": lambda: [EmailRecognizer(), AtWordEmail(supported_entity="EMAIL_ADDRESS", name="AtWordEmail",
+                                                         patterns=[Pattern("email_at_word", AT_WORD_EMAIL, 0.7)])],
         "PHONE": lambda: Phones(supported_regions=PHONE_REGIONS),
         "IP": lambda: IpRecognizer(),
         "CREDIT_CARD": lambda: CreditCardRecognizer(),
@@ -427,7 +445,9 @@ def build_analyzer(entities: list[str]) -> Any:
     }
     registry = RecognizerRegistry(supported_languages=["en"])
     for e in entities:
-        registry.add_recognizer(make[e]())
+        made = make[e]()
+        for rec in made if isinstance(made, list) else [made]:
+            registry.add_recognizer(rec)
     return AnalyzerEngine(nlp_engine=nlp, registry=registry, supported_languages=["en"],
                           context_aware_enhancer=Enhancer())
 

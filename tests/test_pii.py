@@ -175,6 +175,19 @@ def test_entities_written_into_unspaced_text():
             assert han.sub("", out) == han.sub("", text), out
 
 
+def test_addresses_written_with_at_and_dot_words():
+    """Addresses written so that scrapers miss them (real pages have them: d.toelle[at]...,
+    redaktion (at) ...): found when the domain ends in a public suffix; an "at" between words is
+    no address."""
+    texts = ["Contact: jane.doe [at] example [dot] com for details.", "Email: jsmith(at)uni-bonn.de",
+             "j.smith {at} cs {dot} stanford {dot} edu", "Mail: info <at> firma.de.", "JANE [AT] EXAMPLE [DOT] ORG",
+             "我的邮箱 zhang(at)qq.com 谢谢"]
+    assert run(texts).kept["text"].to_pylist() == [
+        "Contact: <EMAIL> for details.", "Email: <EMAIL>", "<EMAIL>", "Mail: <EMAIL>.", "<EMAIL>", "我的邮箱 <EMAIL> 谢谢"]
+    alike = ["Look [at] this. Then we go.", "Meet me (at) noon.", "priced [at] 5.99 each", "see the table (at) page.html"]
+    assert run(alike).kept["text"].to_pylist() == alike
+
+
 def test_secrets_and_credentials():
     text = ("export AWS_KEY=AKIAIOSFODNN7EXAMPLE\ntoken ghp_" + "a" * 36 + "\n"
             "db: postgres://admin:s3cret@db.internal.example.com/prod\napi_key = 'abcdef0123456789abcd'")
@@ -214,7 +227,8 @@ def test_fast_candidates_are_the_prefilter_matches():
               "ſecret", "paſſword", "Apı_key", "APİKEY", "TO\u212aEN", "no candidates here", "ab:cd",
               "\u0661\u0662\u0663\u0664\u0665\u0666\u0667", "１２３\u3000４５６７", "12\x1c34\x8556 78",
               "12\u2011345\u20136789", "xoxa", "ghr_", "DE٨٩ABCD", "é12\u00a0345 678", "1 2 3 4 5 6 7",
-              "電話：０３－１２３４－５６７８", "03（1234）5678", "090ー1234ー5678", "03−1234−5678", "415‐555‐2671"]
+              "電話：０３－１２３４－５６７８", "03（1234）5678", "090ー1234ー5678", "03−1234−5678", "415‐555‐2671",
+              "jane [at] example [dot] com", "x(AT)y.de", "a <at> b", "{ At }"]
     assert sum(bool(PREFILTER.search(t)) for t in texts) > 1000
     flags = screen(pa.array(texts, pa.string()))
     for i, t in enumerate(texts):
