@@ -41,8 +41,9 @@ AT_WORD = r"[\[({<]\s*at\s*[\])}>]"
 # Anything an entity needs: an @ (or such an at), a run of 7+ digits (separators allowed
 # between), a colon-run (IPv6), a URL with credentials, a key prefix or a secret keyword.
 PREFILTER = re.compile(
-    rf"@|(?i:{AT_WORD})|\d[\d{SEPARATORS}]{{5,}}\d|[0-9a-fA-F]{{1,4}}:[0-9a-fA-F]{{0,4}}:|AKIA|ASIA|gh[pousr]_|xox[abprs]-|sk-|"
-    r"AIza|BEGIN [A-Z ]*PRIVATE KEY|(?i:api[_-]?key|secret|token|passw)|\b[A-Z]{2}\d{2}[A-Z0-9]{4}")
+    rf"@|(?i:{AT_WORD})|\d[\d{SEPARATORS}]{{5,}}\d|[0-9a-fA-F]{{1,4}}:[0-9a-fA-F]{{0,4}}:|"
+    r"AKIA|ASIA|gh[pousr]_|xox[abprs]-|sk-|AIza|BEGIN [A-Z ]*PRIVATE KEY|(?i:api[_-]?key|secret|token|passw)|"
+    r"\b[A-Z]{2}\d{2}[A-Z0-9]{4}")
 
 # The same candidates, found faster: Python's re scans a pattern of many alternatives position by
 # position, so each kind gets a pattern that starts with what is rare (an @, a digit, a colon),
@@ -103,9 +104,9 @@ def _chars(test: Any) -> str:
 def screens() -> dict[str, str]:
     """RE2 patterns (Arrow's regex engine, a whole column at a time) that match a text wherever
     ``candidates`` finds something of their kind in it: "any" (PREFILTER), "keys" (a key
-    prefix's substring), "keywords" and "iban". Python's \\d and \\s are spelled out as its re reads them (str
-    methods), the keywords' letters as (?i) reads them; the IBAN's word boundary is left out
-    (RE2's is ASCII), so "iban" and "any" may match where Python's patterns do not."""
+    prefix's substring), "keywords" and "iban". Python's \\d and \\s are spelled out as its re
+    reads them (str methods), the keywords' letters as (?i) reads them; the IBAN's word boundary
+    is left out (RE2's is ASCII), so "iban" and "any" may match where Python's patterns do not."""
     d, s = _chars(str.isdecimal), _chars(str.isspace)
 
     def ci(word: str) -> str:
@@ -157,8 +158,8 @@ def spaced(text: str) -> str:
 # The whole address around such an at (the recognizers' flags ignore case): a local part, the
 # at, labels joined by a dot or a bracketed "dot", a last label of letters.
 _DOT_WORD = r"(?:\s*[\[({<]\s*dot\s*[\])}>]\s*|\.)"
-AT_WORD_EMAIL = (rf"(?<![\w.%+-])[a-z0-9][a-z0-9._%+-]*\s*{AT_WORD}\s*[a-z0-9][a-z0-9-]*(?:{_DOT_WORD}[a-z0-9][a-z0-9-]*)*"
-                 rf"{_DOT_WORD}[a-z]{{2,}}(?![a-z0-9-])")
+AT_WORD_EMAIL = (rf"(?<![\w.%+-])[a-z0-9][a-z0-9._%+-]*\s*{AT_WORD}\s*[a-z0-9][a-z0-9-]*"
+                 rf"(?:{_DOT_WORD}[a-z0-9][a-z0-9-]*)*{_DOT_WORD}[a-z]{{2,}}(?![a-z0-9-])")
 
 WINDOW = 64  # characters of context each side of a candidate that presidio analyses
 # Where a phone number can be: the digit runs (with every separator phonenumbers reads), and

@@ -13,14 +13,18 @@ from __future__ import annotations
 import ipaddress
 import re
 
+from cc_cleaner.pipeline.text import CHAR_SCRIPTS
+
 # A span glued to these on its left is part of an identifier, a path or a URL.
 _GLUE_LEFT = set("/#=_?&%@~;")
-# Scripts written without spaces between words (Han, kana, Thai, Lao, Khmer, Myanmar) or with
-# particles joined to the word before (Hangul): a number or an address in such text touches its
-# letters (手机号是13812345678。, 010-1234-5678로), and that joins no word.
-UNSPACED = ("\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u2e80-\u2fdf\u3040-\u30ff\u3100-\u312f"
-            "\u31a0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\ua960-\ua97f\uac00-\ud7af\uf900-\ufaff"
-            "\U00020000-\U0003134f")
+# Scripts written without spaces between words (pipeline.text's, where every character is a
+# token, and here also Lao, Myanmar, Khmer, CJK radicals, bopomofo and the rarer Han planes) or
+# with particles joined to the word before (Hangul): a number or an address in such text touches
+# its letters (手机号是13812345678。, 010-1234-5678로), and that joins no word.
+_MORE_UNSPACED = ((0x0E80, 0x0EFF), (0x1000, 0x109F), (0x1780, 0x17FF), (0x2E80, 0x2FDF), (0x3100, 0x312F),
+                  (0x31A0, 0x31FF), (0xA960, 0xA97F), (0xAC00, 0xD7AF), (0x20000, 0x3134F))
+UNSPACED = "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in (*(r for rs in CHAR_SCRIPTS.values() for r in rs),
+                                                          *_MORE_UNSPACED))
 _UNSPACED = re.compile(f"[{UNSPACED}]")
 
 

@@ -248,8 +248,9 @@ def token_spans(text: str, fold: bool = False) -> tuple[np.ndarray, np.ndarray, 
     """(start, end, hash) of every word token; offsets index the Python string.
 
     ``fold``: compare as a reader would, ignoring full-width forms and other compatibility
-    variants (NFKC, per character) and traditional or simplified Chinese, and dropping tokens that are one ASCII letter (option labels
-    "A." "(b)", the article "a"), so reformatted copies of a text hash alike."""
+    variants (NFKC, per character) and traditional or simplified Chinese, and dropping tokens
+    that are one ASCII letter (option labels "A." "(b)", the article "a"), so reformatted copies
+    of a text hash alike."""
     empty = np.empty(0, dtype=np.int64)
     if not text:
         return empty, empty, np.empty(0, dtype=np.uint64)
