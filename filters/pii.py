@@ -162,9 +162,7 @@ AT_WORD_EMAIL = (rf"(?<![\w.%+-])[a-z0-9][a-z0-9._%+-]*\s*{AT_WORD}\s*[a-z0-9][a
                  rf"(?:{_DOT_WORD}[a-z0-9][a-z0-9-]*)*{_DOT_WORD}[a-z]{{2,}}(?![a-z0-9-])")
 
 WINDOW = 64  # characters of context each side of a candidate that presidio analyses
-# Where a phone number can be: the digit runs (with every separator phonenumbers reads), and
-# the window its context words fit in.
-PHONE_CANDIDATE = _RUN
+# Each side of a digit run (where a phone number can be): the window its context words fit in.
 PHONE_WINDOW = 40
 
 

@@ -31,6 +31,8 @@ _UNSPACED = re.compile(f"[{UNSPACED}]")
 def _word(c: str) -> bool:
     """Whether ``c`` continues a word: a letter or digit of a script that spaces its words."""
     return c.isalnum() and not _UNSPACED.match(c)
+
+
 _DATE = re.compile(
     r"(?<!\d)(?:(?P<d1>\d{1,2})[./-](?P<m1>\d{1,2})[./-](?P<y1>(?:19|20)\d{2})"  # 29.11.2022, 28-04-2021
     r"|(?P<y2>(?:19|20)\d{2})[./-](?P<m2>\d{1,2})[./-](?P<d2>\d{1,2}))(?!\d)")  # 2022-11-29
@@ -119,10 +121,12 @@ def plausible_phone(text: str, start: int, end: int) -> bool:
         return False
     before = text[max(0, start - 24):start]
     after = text[end:end + 12]
-    if (_REF_BEFORE.search(before) or _ZH_REF_BEFORE.search(before)) and not _PHONE_WORD.search(before):
+    # A reference, an id label or (for a bare run of digits) a product, order or log label before
+    # it, and no phone word: UPC 036000291452, Timestamp 1617283945, Order number 4155552671.
+    labelled = (_REF_BEFORE.search(before) or _ZH_REF_BEFORE.search(before)
+                or span.isdigit() and _ID_BEFORE.search(before))
+    if labelled and not _PHONE_WORD.search(before):
         return False
-    if span.isdigit() and _ID_BEFORE.search(before) and not _PHONE_WORD.search(before):
-        return False  # UPC 036000291452, Timestamp 1617283945, Order number 4155552671
     if re.search(r"(\d)\1{7}", span):
         return False  # eight equal digits in a row: a placeholder or a laugh (2333333333), not a line
     if re.match(r"^\s*[-–]\s*\d", after):  # a range: pp. 1234-1245, 2001-2010
@@ -134,8 +138,8 @@ def plausible_phone(text: str, start: int, end: int) -> bool:
         return False  # a row of a table of numbers: 5033 4 6 15 26
     if re.search("[~\u223c\u301c\uff5e]", span):
         return False  # a range: 17.622～17.835, 10~20 (phonenumbers reads a tilde as punctuation)
-    spaced = re.fullmatch(r"\s*(\d+)\s+[–—]\s+(\d+)\s*", span)  # (a whole span: +49 179 – 757 84 18 is a phone)
-    for a, b in re.findall(r"(\d+)[–—](\d+)", span) + ([spaced.groups()] if spaced else []):
+    whole = re.fullmatch(r"\s*(\d+)\s+[–—]\s+(\d+)\s*", span)  # (a whole span: +49 179 – 757 84 18 is a phone)
+    for a, b in re.findall(r"(\d+)[–—](\d+)", span) + ([whole.groups()] if whole else []):
         if len(a) == len(b) and int(a) < int(b):
             return False  # a range: 2579–2605, 200–250, 1800 – 2000
     return not re.fullmatch(r"\d{4}-\d{3}[\dXx]", span.strip())  # an ISSN, with or without its label

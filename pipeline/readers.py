@@ -491,8 +491,7 @@ def read_parquet(path: str, cfg: InputConfig, source: str, batch_rows: int = 819
             first = row0
             total = max(1, sum(pf.metadata.row_group(g).num_rows for g in range(g0, g1)))
             for batch in pf.iter_batches(batch_size=batch_rows, row_groups=list(range(g0, g1))):
-                raw, undecodable = _decoded_text(pa.Table.from_batches([batch]), cfg.text_field)
-                table = normalize_table(raw, cfg, source, path, row0)
+                table, undecodable = normalize_table(pa.Table.from_batches([batch]), cfg, source, path, row0)
                 yield from _split_null_text(table, path, row0, undecodable)
                 row0 += batch.num_rows
                 yield Position((row0 - first) / total)
@@ -552,9 +551,8 @@ def _text_column_problem(schema: pa.Schema, field: str) -> tuple[str, str] | Non
     return None
 
 
-def _decoded_text(table: pa.Table, field: str) -> tuple[pa.Table, frozenset[int]]:
-    """The text column as strings, and the rows whose bytes are not UTF-8 (null from here on)."""
-    col = table[field]
+def _decoded_text(col: pa.ChunkedArray) -> tuple[pa.ChunkedArray | pa.Array, frozenset[int]]:
+    """A text column as strings, and the rows whose bytes are not UTF-8 (null from here on)."""
     if pa.types.is_dictionary(col.type):
         col = col.cast(col.type.value_type)
     bad: set[int] = set()
@@ -570,7 +568,7 @@ def _decoded_text(table: pa.Table, field: str) -> tuple[pa.Table, frozenset[int]
                     values.append(None)
                     bad.add(i)
             col = pa.array(values, pa.string())
-    return table.set_column(table.column_names.index(field), field, col), frozenset(bad)
+    return (col if col.type == pa.string() else col.cast(pa.string())), frozenset(bad)
 
 
 def _split_null_text(table: pa.Table, path: str, row0: int, undecodable: frozenset[int] = frozenset()
@@ -587,15 +585,17 @@ def _split_null_text(table: pa.Table, path: str, row0: int, undecodable: frozens
     yield table.filter(pc.invert(null))
 
 
-def normalize_table(table: pa.Table, cfg: InputConfig, source: str, path: str, row0: int) -> pa.Table:
-    """Rename the configured columns to the core names; fill the core columns that are missing
-    (ids that are missing or null are derived from the file and row)."""
+def normalize_table(table: pa.Table, cfg: InputConfig, source: str, path: str, row0: int
+                    ) -> tuple[pa.Table, frozenset[int]]:
+    """Rename the configured columns to the core names, the text as strings; fill the core
+    columns that are missing (ids that are missing or null are derived from the file and row).
+    Also returns the rows whose text bytes are not UTF-8 (their text is null)."""
     mapping = {cfg.text_field: "text", cfg.id_field: "id", cfg.url_field: "url", cfg.source_field: "source"}
     cols = table.column_names
     names = [mapping[c] if c in mapping and mapping[c] not in cols else c for c in cols]
     table = table.rename_columns(names)
-    if table.schema.field("text").type != pa.string():
-        table = table.set_column(table.column_names.index("text"), "text", table["text"].cast(pa.string()))
+    text, undecodable = _decoded_text(table["text"])
+    table = table.set_column(table.column_names.index("text"), "text", text)
     n = table.num_rows
     base = path.rsplit("/", 1)[-1]
     if "id" not in table.column_names:
@@ -619,4 +619,4 @@ def normalize_table(table: pa.Table, cfg: InputConfig, source: str, path: str, r
         table = table.append_column("source", pa.array([source] * n, pa.string()))
     elif table["source"].null_count:
         table = table.set_column(table.column_names.index("source"), "source", pc.fill_null(table["source"], source))
-    return table
+    return table, undecodable

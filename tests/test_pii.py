@@ -11,12 +11,12 @@ from collections import Counter
 import pyarrow as pa
 import pytest
 
+from cc_cleaner.filters import pii
 from cc_cleaner.filters.pii import (
     ENTITIES,
     FOLDS,
     GATES,
     OURS,
-    PHONE_CANDIDATE,
     PHONE_REGIONS,
     PHONE_WINDOW,
     PREFILTER,
@@ -216,7 +216,6 @@ def test_fast_candidates_are_the_prefilter_matches():
     column at a time) matches wherever they find something of its kind, and the candidates found
     with its answers are the ones found without them."""
 
-    from cc_cleaner.filters import pii
 
     root = shared_path("html_extraction", "article_extraction_benchmark")
     texts = [v["articleBody"] for v in json.loads((root / "ground-truth.json").read_text()).values()]
@@ -367,7 +366,7 @@ def test_phone_matcher_finds_what_phonenumbers_finds():
     texts += [s["full_text"] for s in json.loads(gzip.decompress(
         shared_path("pii", "presidio_research", "synth_dataset_v2.json.gz").read_bytes()))]
     windowed = [t[a:b] for t in texts
-                for a, b in windows(t, [m.span() for m in PHONE_CANDIDATE.finditer(t)], PHONE_WINDOW, whole=False)]
+                for a, b in windows(t, [m.span() for m in pii._RUN.finditer(t)], PHONE_WINDOW, whole=False)]
     windowed += ["Call 650-253-0000/0001 or +41 79 123 45 67 / 68", "2012-01-02 08:00:01", "2012-01-02 08 00",
                  "x 1/12/2012 y", "pages 211-227 (2009)", "(650) 253-0000 ext. 123", "abc8005001234def",
                  "+1 650 253 0000; 1-650-253-0000; 011 44 20 7946 0958; 0044 20 7946 0958", "$650-253-0000",
@@ -391,7 +390,7 @@ def test_too_short_candidates_are_never_valid():
     shared_path("html_extraction")
     strings = set()
     for _, t in clean_pages(SHARED):
-        for m in PHONE_CANDIDATE.finditer(t):
+        for m in pii._RUN.finditer(t):
             c = m.group()
             strings.add(c)
             strings.update(c[:i] for i in range(1, len(c)))
